@@ -1,0 +1,138 @@
+"""Platform-neutral value types shared by the core, the knowledge base and every connector."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph of a source document: the unit that is indexed, retrieved and quoted."""
+
+    id: str
+    doc_id: str
+    section: str
+    title: str
+    text: str  # the exact wording, quoted to users
+    search_text: str  # text plus section title and keywords, only for matching
+    footnotes: tuple[str, ...] = ()
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # fused relevance in [0, 1]
+    dense: float = 0.0  # cosine similarity of query and passage
+    lexical: float = 0.0  # normalised BM25
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What a retriever found for one question."""
+
+    query: str
+    language: str
+    hits: tuple[Hit, ...]
+    coverage: float  # share of the question's content words the knowledge base knows
+
+
+class Retriever(Protocol):
+    def search(self, question: str, k: int = 5) -> Retrieval: ...
+
+    def search_many(self, questions: list[str], k: int = 5) -> list[Retrieval]: ...
+
+
+@dataclass(frozen=True)
+class Citation:
+    section: str
+    title: str
+    quote: str
+    score: float
+    document: str = "ki-guidelines"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "title": self.title,
+            "quote": self.quote,
+            "score": round(self.score, 4),
+            "document": self.document,
+        }
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    id: str
+    name: str
+    why: str
+    url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"id": self.id, "name": self.name, "why": self.why}
+        if self.url:
+            data["url"] = self.url
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    grounded: bool
+    citations: tuple[Citation, ...]
+    contacts: tuple[ContactRef, ...]
+    language: str = "en"
+    notice: str | None = None  # e.g. "input was shortened" or "answered in English"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "grounded": self.grounded,
+            "citations": [c.to_json() for c in self.citations],
+            "contacts": [c.to_json() for c in self.contacts],
+            "language": self.language,
+        }
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+ReplyKind = Literal["answer", "question", "outcome", "text", "escalation", "error"]
+
+
+@dataclass
+class Reply:
+    """One message from ribot. `text` is always a complete plain-text rendering; connectors that can do
+    better render the structured parts (answer, question, outcome) instead."""
+
+    kind: ReplyKind
+    text: str
+    answer: Answer | None = None
+    question: dict[str, Any] | None = None  # triage question as in CONTRACT's need_input
+    outcome: dict[str, Any] | None = None  # triage outcome as in CONTRACT's done
+    actions: list[Choice] = field(default_factory=list)  # buttons offered with the message
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["answer"] = self.answer.to_json() if self.answer else None
+        return out
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user message or button press, as every connector hands it to the core."""
+
+    platform: str  # "web", "slack", "teams", "cli"
+    conversation_id: str  # channel + thread, Teams conversation id, web session id
+    user_id: str
+    text: str = ""
+    action: str | None = None  # a button value, when the user pressed one
+    user_name: str | None = None
+    user_email: str | None = None
+    reply_ref: dict[str, Any] = field(default_factory=dict)  # how to reach the user later
+    event_id: str | None = None  # platform delivery id, for idempotence
