@@ -1,0 +1,61 @@
+"""Opens the knowledge index for answering: builds it when missing, repairs it when stale or unreadable."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings, get_settings
+from bot.types import Retriever
+from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
+from knowledge.corpus import content_hash
+
+log = logging.getLogger(__name__)
+
+
+class IndexUnavailable(RuntimeError):
+    """Raised when the index cannot be opened or rebuilt; the message says what to do."""
+
+
+def _collection_if_current(index_dir: Path, expected: dict[str, str]) -> Any | None:
+    """The Chroma collection when it holds exactly the current passages, else None."""
+    if not (index_dir / "chroma.sqlite3").exists():
+        return None
+    collection = chroma_client(index_dir).get_collection(COLLECTION)
+    stored = collection.get(include=["metadatas"])
+    hashes = {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
+    return collection if hashes == expected else None
+
+
+def open_collection(index_dir: Path, sources_dir: Path | None = None) -> Any:
+    expected = {p.id: content_hash(p) for p in all_passages(sources_dir)}
+    try:
+        found = _collection_if_current(index_dir, expected)
+        if found is not None:
+            return found
+        log.info("index at %s is missing or out of date: building it", index_dir)
+        ingest(index_dir, sources_dir, progress=False)
+    except Exception as exc:  # a corrupt Chroma directory raises many kinds of errors
+        log.warning("index at %s is unreadable (%s): rebuilding it", index_dir, exc)
+        reset_index(index_dir)
+        try:
+            ingest(index_dir, sources_dir, progress=False)
+        except Exception as again:
+            raise IndexUnavailable(
+                f"The knowledge index at {index_dir} could not be built ({again}). "
+                f"Delete that folder and run `ribot ingest`."
+            ) from again
+    found = _collection_if_current(index_dir, expected)
+    if found is None:
+        raise IndexUnavailable(f"The knowledge index at {index_dir} is inconsistent; run `ribot ingest`.")
+    return found
+
+
+def open_retriever(settings: Settings | None = None) -> Retriever:
+    from knowledge.embedding import query_encoder
+    from knowledge.retrieve import HybridRetriever
+
+    settings = settings or get_settings()
+    collection = open_collection(settings.index_dir, settings.ribot_sources_dir)
+    return HybridRetriever(all_passages(settings.ribot_sources_dir), collection, query_encoder())

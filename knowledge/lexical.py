@@ -1,0 +1,41 @@
+"""Okapi BM25 over passages' stemmed search text. The corpus is small, so the index lives in memory and is
+rebuilt from the sources at start (milliseconds)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.types import Passage
+from knowledge.text import tokens
+
+
+class BM25:
+    def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.6) -> None:
+        self.passages = list(passages)
+        self.k1, self.b = k1, b
+        self.docs = [Counter(tokens(p.search_text)) for p in self.passages]
+        self.lengths = [sum(d.values()) for d in self.docs]
+        self.avg_length = sum(self.lengths) / max(len(self.lengths), 1)
+        frequency: Counter[str] = Counter()
+        for doc in self.docs:
+            frequency.update(doc.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        self.vocabulary = frozenset(frequency)
+
+    def scores(self, query: str) -> list[float]:
+        terms = set(tokens(query)) & self.vocabulary
+        out = []
+        for doc, length in zip(self.docs, self.lengths, strict=True):
+            norm = self.k1 * (1 - self.b + self.b * length / self.avg_length)
+            out.append(
+                sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc)
+            )
+        return out
+
+    def known_share(self, query: str) -> float:
+        """Share of the query's stemmed content words that occur anywhere in the corpus."""
+        terms = set(tokens(query))
+        return len(terms & self.vocabulary) / len(terms) if terms else 0.0
