@@ -1,0 +1,59 @@
+"""Settings from the environment and `.env` (see .env.example and CONTRACT's Serving table)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    ribot_data_dir: Path = Field(default=Path(".ribot"), description="SQLite database and Chroma index")
+    ribot_sources_dir: Path | None = Field(default=None, description="extra documents to ingest")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in the data dir")
+    conversation_ttl_hours: int = 72
+
+    host: str = "127.0.0.1"
+    port: int = 3978
+    public_url: str | None = None
+    log_level: str = Field(default="info", description="debug, info, warning or error; logs are JSON lines")
+    worker_threads: int = Field(default=32, ge=1, le=256, description="threads for blocking work per server")
+    batch_window_ms: float = Field(default=4.0, ge=0, le=100, description="how long concurrent questions gather")
+    batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
+    shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds in-flight requests get on shutdown")
+
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str | None = None
+    slack_coordinator_channel: str | None = None
+
+    teams_anonymous: bool = False
+    teams_client_id: str | None = Field(default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
+    teams_client_secret: str | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET"
+    )
+    teams_tenant_id: str | None = Field(default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID")
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.ribot_data_dir / 'ribot.sqlite3').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.ribot_data_dir / "index"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
