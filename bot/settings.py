@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET"
     )
     teams_tenant_id: str | None = Field(default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID")
+    teams_coordinator_channel: str | None = Field(
+        default=None, description="Teams channel conversation id where new escalations are announced"
+    )
 
     @property
     def db_url(self) -> str:
