@@ -1,0 +1,272 @@
+"""The guided assessment flow: `triage_flow.yaml` checked against `triage_schema.json` and turned into typed
+objects. Loading also checks what a schema cannot: that every citation phrase points at exactly one sentence
+of the guidelines (the quote is that sentence, taken from the source), that referenced statements and
+groups exist, and that the contact order keeps the Ethics Committee behind the contacts that reach it."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.types import Citation
+
+FLOW_PATH = Path(__file__).with_name("triage_flow.yaml")
+SCHEMA_PATH = Path(__file__).with_name("triage_schema.json")
+LANGUAGES = ("en", "sv")
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
+
+Condition = dict[str, tuple[str, ...]]
+
+
+class FlowError(ValueError):
+    """The flow file is invalid; the message says where."""
+
+
+@dataclass(frozen=True)
+class Text:
+    en: str
+    sv: str
+
+    def get(self, language: str) -> str:
+        return self.sv if language == "sv" else self.en
+
+
+@dataclass(frozen=True)
+class FlowChoice:
+    value: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Question:
+    slot: str
+    text: Text
+    help: Text
+    choices: tuple[FlowChoice, ...]
+    when: Condition
+    group: str | None = None
+    option: Text | None = None  # how the slot reads as one item of its group's question
+
+    def choice(self, value: str) -> FlowChoice | None:
+        return next((c for c in self.choices if c.value == value), None)
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    text: Text
+    none_label: Text
+    help: Text
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: str
+    text: Text
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class ContactRule:
+    id: str
+    why: Text | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: Condition
+    statements: tuple[str, ...]
+    contacts: tuple[ContactRule, ...] = ()
+    responsible: str | None = None
+    report_to: str | None = None
+    decides: str | None = None
+    ultimate: str | None = None
+    raise_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RiskArea:
+    id: str
+    title: Text
+    prompt: Text
+
+
+@dataclass(frozen=True)
+class Flow:
+    slot_values: dict[str, tuple[str, ...]]
+    slot_labels: dict[str, Text]
+    questions: tuple[Question, ...]
+    groups: dict[str, Group]
+    roles: dict[str, Text]
+    contact_order: tuple[str, ...]
+    risk_areas: tuple[RiskArea, ...]
+    risk_citations: tuple[Citation, ...]
+    statements: dict[str, Statement]
+    routing: tuple[Rule, ...]
+    additions: tuple[Rule, ...]
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(self.slot_values)
+
+    def question(self, slot: str) -> Question:
+        for q in self.questions:
+            if q.slot == slot:
+                return q
+        raise KeyError(slot)
+
+    def relevant(self, slot: str, known: dict[str, str]) -> bool:
+        """Whether the flow would ask for `slot`, given what is known."""
+        return matches(self.question(slot).when, known)
+
+    def route(self, known: dict[str, str]) -> Rule | None:
+        return next((r for r in self.routing if matches(r.when, known)), None)
+
+
+def matches(when: Condition, known: dict[str, str]) -> bool:
+    return all(known.get(slot) in values for slot, values in when.items())
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def cite(section: str, contains: str) -> Citation:
+    """The one sentence of `section` that contains `contains`, as a citation with the verbatim quote."""
+    from knowledge.corpus import section_passages, section_title
+
+    found = [s for p in section_passages(section) for s in sentences(p.text) if contains in s]
+    if len(found) != 1:
+        raise FlowError(f"citation phrase {contains!r} matches {len(found)} sentences in section {section}")
+    return Citation(section=section, title=section_title(section), quote=found[0], score=1.0)
+
+
+def _text(raw: dict[str, str]) -> Text:
+    return Text(en=" ".join(raw["en"].split()), sv=" ".join(raw["sv"].split()))
+
+
+def _condition(raw: dict[str, list[str]] | None) -> Condition:
+    return {slot: tuple(str(v) for v in values) for slot, values in (raw or {}).items()}
+
+
+def _citations(raw: list[dict[str, str]]) -> tuple[Citation, ...]:
+    return tuple(cite(str(c["section"]), c["contains"]) for c in raw)
+
+
+def _question(raw: dict[str, Any]) -> Question:
+    option = raw.get("option")
+    return Question(
+        slot=raw["slot"],
+        text=_text(raw["text"]),
+        help=_text(raw["help"]),
+        choices=tuple(FlowChoice(str(c["value"]), _text(c["label"])) for c in raw["choices"]),
+        when=_condition(raw.get("when")),
+        group=raw.get("group"),
+        option=_text(option) if option else None,
+    )
+
+
+def _rule(raw: dict[str, Any]) -> Rule:
+    contacts = tuple(
+        ContactRule(c["id"], _text(c["why"]) if "why" in c else None) for c in raw.get("contacts", [])
+    )
+    return Rule(
+        id=raw["id"],
+        when=_condition(raw["when"]),
+        statements=tuple(raw.get("statements", [])),
+        contacts=contacts,
+        responsible=raw.get("responsible"),
+        report_to=raw.get("report_to"),
+        decides=raw.get("decides"),
+        ultimate=raw.get("ultimate"),
+        raise_with=tuple(raw.get("raise_with", [])),
+    )
+
+
+def _slot_values(schema: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    props = schema["$defs"]["condition"]["properties"]
+    return {slot: tuple(spec["items"]["enum"]) for slot, spec in props.items()}
+
+
+def validate(raw: Any, schema: dict[str, Any]) -> None:
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(top)"
+        raise FlowError(f"triage flow invalid at {where}: {errors[0].message}")
+
+
+def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
+    validate(raw, schema)
+    statements = {
+        sid: Statement(sid, _text(s["text"]), _citations(s["cite"])) for sid, s in raw["statements"].items()
+    }
+    flow = Flow(
+        slot_values=_slot_values(schema),
+        slot_labels={slot: _text(s["label"]) for slot, s in raw["slots"].items()},
+        questions=tuple(_question(q) for q in raw["questions"]),
+        groups={
+            gid: Group(gid, _text(g["text"]), _text(g["none_label"]), _text(g["help"]))
+            for gid, g in raw["groups"].items()
+        },
+        roles={rid: _text(t) for rid, t in raw["roles"].items()},
+        contact_order=tuple(raw["contact_order"]),
+        risk_areas=tuple(
+            RiskArea(a["id"], _text(a["title"]), _text(a["prompt"])) for a in raw["risk_areas"]["areas"]
+        ),
+        risk_citations=_citations(raw["risk_areas"]["cite"]),
+        statements=statements,
+        routing=tuple(_rule(r) for r in raw["routing"]),
+        additions=tuple(_rule(r) for r in raw["additions"]),
+    )
+    check(flow)
+    return flow
+
+
+def check(flow: Flow) -> None:
+    """Cross-references the schema cannot express."""
+    asked = [q.slot for q in flow.questions]
+    if sorted(asked) != sorted(flow.slots):
+        raise FlowError("every slot needs exactly one question")
+    for q in flow.questions:
+        values = tuple(c.value for c in q.choices)
+        if sorted(values) != sorted(flow.slot_values[q.slot]):
+            raise FlowError(f"question {q.slot}: choices must be exactly {flow.slot_values[q.slot]}")
+        if q.group is not None and (q.group not in flow.groups or q.option is None):
+            raise FlowError(f"question {q.slot}: group {q.group!r} unknown or option text missing")
+    for rule in (*flow.routing, *flow.additions):
+        missing = [s for s in rule.statements if s not in flow.statements]
+        if missing:
+            raise FlowError(f"rule {rule.id}: unknown statements {missing}")
+    if sorted({a.id for a in flow.risk_areas}) != sorted(a.id for a in flow.risk_areas):
+        raise FlowError("risk areas must be distinct")
+    order = flow.contact_order
+    if order.index("department_admin_support") > order.index("gvs"):
+        raise FlowError("contact_order: the department's administrative support comes before GVS (4.1)")
+    committee = order.index("ethics_committee")
+    if committee < max(order.index("network_coordinator"), order.index("scientific_ombudsman")):
+        raise FlowError("contact_order: the Ethics Committee comes after the contacts that reach it (4.3)")
+
+
+def load_flow(path: Path | None = None) -> Flow:
+    import yaml
+
+    source = path or FLOW_PATH
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise FlowError(f"{source.name} is not valid YAML: {exc}") from exc
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return build(raw, schema)
+
+
+@lru_cache(maxsize=1)
+def default_flow() -> Flow:
+    return load_flow()
