@@ -36,6 +36,7 @@ class Retrieval:
     language: str
     hits: tuple[Hit, ...]
     coverage: float  # share of the question's content words the knowledge base knows
+    expanded: str = ""  # the question in the guidelines' words (glossary applied)
 
 
 class Retriever(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,21 @@ def contact(contact_id: str, why: str | None = None) -> ContactRef:
     """The contact with this id; `why` replaces the default reason when the context gives a better one."""
     found = _contacts()[contact_id]
     return ContactRef(found.id, found.name, why or found.why, found.url)
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    contact_id: str
+    cited_in: frozenset[str]
+    topics: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def routing_rules() -> tuple[RoutingRule, ...]:
+    entries = yaml.safe_load(CONTACTS_FILE.read_text(encoding="utf-8"))["contacts"]
+    return tuple(
+        RoutingRule(e["id"], frozenset(e.get("cited_in", [])), tuple(e.get("topics", []))) for e in entries
+    )
 
 
 def all_contacts() -> list[ContactRef]:

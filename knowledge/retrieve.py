@@ -82,7 +82,10 @@ class HybridRetriever:
             )
             for pid in best
         )
-        return Retrieval(query=question, language=language, hits=hits, coverage=self._coverage(question, language))
+        return Retrieval(
+            query=question, language=language, hits=hits,
+            coverage=self._coverage(question, language), expanded=expanded,
+        )
 
     def _coverage(self, question: str, language: str) -> float:
         """Share of the question's subject words that the guidelines (or the glossary) know."""

@@ -1,7 +1,8 @@
 """The guided assessment flow: `triage_flow.yaml` checked against `triage_schema.json` and turned into typed
 objects. Loading also checks what a schema cannot: that every citation phrase points at exactly one sentence
 of the guidelines (the quote is that sentence, taken from the source), that referenced statements and
-groups exist, and that the contact order keeps the Ethics Committee behind the contacts that reach it."""
+groups and contacts exist, and that the contact order keeps the Ethics Committee behind the contacts that
+reach it."""
 
 from __future__ import annotations
 
@@ -104,7 +105,6 @@ class Flow:
     questions: tuple[Question, ...]
     groups: dict[str, Group]
     roles: dict[str, Text]
-    contact_order: tuple[str, ...]
     risk_areas: tuple[RiskArea, ...]
     risk_citations: tuple[Citation, ...]
     statements: dict[str, Statement]
@@ -217,7 +217,6 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
             for gid, g in raw["groups"].items()
         },
         roles={rid: _text(t) for rid, t in raw["roles"].items()},
-        contact_order=tuple(raw["contact_order"]),
         risk_areas=tuple(
             RiskArea(a["id"], _text(a["title"]), _text(a["prompt"])) for a in raw["risk_areas"]["areas"]
         ),
@@ -247,12 +246,22 @@ def check(flow: Flow) -> None:
             raise FlowError(f"rule {rule.id}: unknown statements {missing}")
     if sorted({a.id for a in flow.risk_areas}) != sorted(a.id for a in flow.risk_areas):
         raise FlowError("risk areas must be distinct")
-    order = flow.contact_order
-    if order.index("department_admin_support") > order.index("gvs"):
-        raise FlowError("contact_order: the department's administrative support comes before GVS (4.1)")
-    committee = order.index("ethics_committee")
-    if committee < max(order.index("network_coordinator"), order.index("scientific_ombudsman")):
-        raise FlowError("contact_order: the Ethics Committee comes after the contacts that reach it (4.3)")
+    _check_contacts(flow)
+
+
+def _check_contacts(flow: Flow) -> None:
+    from knowledge.contacts import all_contacts, contact_rank
+
+    known = {c.id for c in all_contacts()}
+    for rule in (*flow.routing, *flow.additions):
+        unknown = [c.id for c in rule.contacts if c.id not in known]
+        if unknown:
+            raise FlowError(f"rule {rule.id}: unknown contacts {unknown}")
+    if contact_rank("department_admin_support") > contact_rank("gvs"):
+        raise FlowError("contacts: the department's administrative support comes before GVS (4.1)")
+    gatekeepers = max(contact_rank("network_coordinator"), contact_rank("scientific_ombudsman"))
+    if contact_rank("ethics_committee") < gatekeepers:
+        raise FlowError("contacts: the Ethics Committee comes after the contacts that reach it (4.3)")
 
 
 def load_flow(path: Path | None = None) -> Flow:

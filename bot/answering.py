@@ -1,0 +1,156 @@
+"""Composes grounded, cited answers from retrieved passages. Nothing in an answer is written by ribot except
+the connecting words: the lead is a sentence of the best passage, the quotes are passages verbatim, and the
+contacts come from the contact list."""
+
+from __future__ import annotations
+
+import re
+
+from bot.inputs import MAX_QUESTION_CHARS, clean_question
+from bot.routing import contacts_for_answer, fallback_contacts
+from bot.types import Answer, Citation, Hit, Retrieval, Retriever
+from knowledge.corpus import MAIN_DOC, guidelines
+from knowledge.scope import not_covered
+from knowledge.text import tokens
+
+MAX_CITATIONS = 3
+# Grounding, calibrated on the development set (see `ribot eval`). In-scope questions there have a best
+# cosine of 0.49 or more and share at least two thirds of their subject words with the guidelines;
+# out-of-scope ones reach 0.45 at most and share half or less. The cut-offs sit between the two groups,
+# nearer the out-of-scope side for the cosine, because a wrong "not covered" costs the user less than a
+# confident quote that does not answer.
+MIN_COSINE = 0.40
+MIN_COVERAGE = 0.60
+# Passages scoring below this share of the best one are not quoted: they would dilute the answer.
+MIN_RELATIVE_SCORE = 0.55
+
+SWEDISH_NOTICE = (
+    "(Svaret är på engelska: riktlinjerna citeras i sin engelska lydelse. "
+    "The answer is in English, quoting the English text of the guidelines.)"
+)
+EMPTY_PROMPT = (
+    "Please ask a question about KI's guidelines for responsible internationalisation, for example "
+    "\"Who carries out the risk assessment for a research collaboration?\""
+)
+TOO_LONG = (
+    f"Your message is longer than {MAX_QUESTION_CHARS:,} characters, which is more than a question needs. "
+    "Please ask a shorter question; nothing of your message was used."
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+
+    def ask(self, question: str) -> Answer:
+        return self.ask_many([question])[0]
+
+    def ask_many(self, questions: list[str]) -> list[Answer]:
+        cleaned = [clean_question(q) for q in questions]
+        usable = [c.text for c in cleaned if c.problem is None]
+        found = iter(self.retriever.search_many(usable, k=6) if usable else [])
+        return [_refusal(c.problem) if c.problem else compose(next(found)) for c in cleaned]
+
+
+def _refusal(problem: str) -> Answer:
+    text = TOO_LONG if problem == "too_long" else EMPTY_PROMPT
+    return Answer(answer=text, grounded=False, citations=(), contacts=(), notice=problem)
+
+
+def is_grounded(found: Retrieval) -> bool:
+    if not found.hits:
+        return False
+    best_cosine = max(h.dense for h in found.hits[:MAX_CITATIONS])
+    return best_cosine >= MIN_COSINE and found.coverage >= MIN_COVERAGE
+
+
+def compose(found: Retrieval) -> Answer:
+    uncovered = not_covered(found.query)
+    if uncovered is not None or not is_grounded(found):
+        return _decline(found, uncovered.reason if uncovered else None)
+    hits = _quoted_hits(found.hits)
+    citations = [_citation(h) for h in hits]
+    citations.extend(_linked_footnotes(hits, {c.section for c in citations}))
+    lead = _lead(found, hits)
+    if found.language == "sv":
+        lead = f"{lead}\n\n{SWEDISH_NOTICE}"
+    return Answer(
+        answer=lead,
+        grounded=True,
+        citations=tuple(citations),
+        contacts=tuple(contacts_for_answer(found.query, found.language, [c.section for c in citations])),
+        language=found.language,
+    )
+
+
+def _decline(found: Retrieval, reason: str | None) -> Answer:
+    parts = [
+        "KI's guidelines for responsible internationalisation do not cover this, so I can't answer it from them."
+    ]
+    if reason:
+        parts.append(reason)
+    parts.append(
+        "The coordinator of the network for responsible internationalisation at the International Office can "
+        "help, or I can pass your question to a person."
+    )
+    if found.language == "sv":
+        parts.append("(Riktlinjerna tar inte upp detta. Jag kan skicka frågan vidare till en person.)")
+    return Answer(
+        answer=" ".join(parts),
+        grounded=False,
+        citations=(),
+        contacts=tuple(fallback_contacts()),
+        language=found.language,
+    )
+
+
+def _quoted_hits(hits: tuple[Hit, ...]) -> list[Hit]:
+    best = hits[0].score or 1.0
+    return [h for h in hits[:MAX_CITATIONS] if h.score >= MIN_RELATIVE_SCORE * best] or [hits[0]]
+
+
+def _citation(hit: Hit) -> Citation:
+    p = hit.passage
+    return Citation(section=p.section, title=p.title, quote=p.text, score=hit.score, document=p.doc_id)
+
+
+def _linked_footnotes(hits: list[Hit], cited: set[str]) -> list[Citation]:
+    """Footnotes that the quoted sentences point to, quoted after them."""
+    out: list[Citation] = []
+    doc = guidelines()
+    for hit in hits:
+        for note in hit.passage.footnotes:
+            if note in cited or hit.passage.doc_id != MAIN_DOC:
+                continue
+            cited.add(note)
+            text = doc.sections[note].paragraphs[0]
+            out.append(Citation(note, doc.sections[note].title, text, round(hit.score * 0.9, 4)))
+    return out
+
+
+def _lead(found: Retrieval, hits: list[Hit]) -> str:
+    """The sentence of the quoted passages that shares the most with the question, with its source."""
+    if hits[0].passage.section == "meta" and hits[0].passage.doc_id == MAIN_DOC:
+        return _document_data_lead()
+    wanted = set(tokens(found.expanded or found.query))
+    best_sentence, best_hit, best_score = "", hits[0], -1.0
+    for rank, hit in enumerate(hits):
+        # Footnotes list document titles (in Swedish): a lead only when nothing else was found first.
+        penalty = 1.0 if hit.passage.section.startswith("fn") and rank else 0.0
+        for sentence in _SENTENCE_END.split(hit.passage.text):
+            overlap = len(wanted & set(tokens(sentence)))
+            score = overlap + hit.score - 0.35 * rank - penalty
+            if score > best_score:
+                best_sentence, best_hit, best_score = sentence, hit, score
+    p = best_hit.passage
+    return f"Section {p.section} ({p.title}) says: \"{best_sentence}\""
+
+
+def _document_data_lead() -> str:
+    meta = guidelines().meta
+    return (
+        f"KI's {meta['title']}: registration number (Dnr) {meta['dnr']}; decided by the {meta['decided_by']} "
+        f"on {meta['decision_date']}; valid from {meta['valid_from']}, {meta['valid_until']}; "
+        f"responsible office: {meta['responsible_office']}."
+    )
