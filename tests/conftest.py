@@ -1,0 +1,68 @@
+"""Session fixtures shared by every part's tests: a real index and a real answerer, built once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DEV_SET = SHARED / "eval" / "dev.yaml"
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ribot-data")
+
+
+@pytest.fixture(scope="session")
+def settings_factory(data_dir: Path) -> Callable[..., Any]:
+    """Settings for tests: the session's index, a database of the caller's choice."""
+    from bot.settings import Settings
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"ribot_data_dir": data_dir}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def retriever(settings_factory: Callable[..., Any]) -> Any:
+    from knowledge.index import open_retriever
+
+    return open_retriever(settings_factory())
+
+
+@pytest.fixture(scope="session")
+def answerer(retriever: Any) -> Any:
+    from bot.answering import Answerer
+
+    return Answerer(retriever)
+
+
+@pytest.fixture(scope="session")
+def dev_set() -> dict[str, Any]:
+    import yaml
+
+    if not DEV_SET.exists():
+        pytest.fail(f"the development set {DEV_SET} is missing: shared/ must sit beside the repository")
+    data: dict[str, Any] = yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No Slack/Teams/database settings leaking in from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "CONNECTIONS__", "TEAMS_", "DATABASE_URL", "RIBOT_")):
+            monkeypatch.delenv(name, raising=False)
+    yield
