@@ -1,0 +1,64 @@
+"""Microsoft Teams surface on the Microsoft 365 Agents SDK: `mount(app, services)` adds `/api/messages`."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from connectors.teams.auth import TeamsConfigError, teams_enabled
+
+if TYPE_CHECKING:
+    from connectors.app import Services
+
+__all__ = ["TeamsConfigError", "mount", "teams_enabled"]
+
+log = logging.getLogger("ribot.teams")
+
+ROUTE = "/api/messages"
+
+
+def mount(app: web.Application, services: Services) -> None:
+    """Serve Teams at /api/messages and register the Teams outbound. Raises TeamsConfigError on settings
+    that must not run (a client id together with TEAMS_ANONYMOUS, or neither)."""
+    from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
+
+    from connectors.teams.agent import TeamsAgent
+    from connectors.teams.auth import build_auth, install_validation, require_token
+    from connectors.teams.outbound import TeamsOutbound
+    from connectors.teams.refs import ReferenceStore, engine_of
+
+    auth = build_auth(services.settings)
+    adapter = CloudAdapter(connection_manager=auth.connections)
+    stores: dict[str, ReferenceStore] = {}
+
+    def references() -> ReferenceStore | None:
+        if "teams" not in stores and services.db is not None:
+            stores["teams"] = ReferenceStore(engine_of(services.db), "teams")
+        return stores.get("teams")
+
+    agent = TeamsAgent(services, adapter, auth.connections, _claim_event, references)
+    outbound = TeamsOutbound(adapter, auth, references)
+    services.outbound.register("teams", outbound)
+    channel = services.settings.teams_coordinator_channel
+    if channel:
+
+        async def announce(notice: Any) -> None:
+            await outbound.announce(notice, channel)
+
+        services.outbound.on_announce(announce)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        response = await start_agent_process(request, agent.app, adapter)
+        return response if response is not None else web.Response(status=202)
+
+    install_validation(app, auth)
+    app.router.add_post(ROUTE, require_token(messages))
+    log.info("Teams mounted at %s (%s)", ROUTE, "anonymous" if auth.anonymous else "token required")
+
+
+def _claim_event(db: Any, key: str) -> bool:
+    from bot.store.events import claim_event
+
+    return bool(claim_event(db, key))

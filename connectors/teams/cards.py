@@ -1,0 +1,241 @@
+"""Adaptive Cards (schema 1.5, the newest Teams renders) for ribot's replies.
+
+Every card is built from a `bot.types.Reply`: an answer shows its lead, the quoted passages with their
+section numbers and the contacts in the order to try them; a triage question shows its choices as
+Action.Submit buttons whose `data.action` carries the core's action string, so a press comes back as a
+`Turn` with `action` set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.outbound import EscalationNotice
+from bot.types import Answer, Choice, Citation, ContactRef, Reply
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+MAX_CITATIONS = 3
+MAX_QUOTE_CHARS = 700
+MAX_BUTTONS_PER_ROW = 5
+# Teams refuses messages over about 28 KB; a bigger card falls back to plain text.
+MAX_CARD_BYTES = 24_000
+
+ESCALATE_ACTION = "escalate:start"
+TRIAGE_ACTION = "triage:start"
+
+Json = dict[str, Any]
+
+
+def text_block(text: str, **style: Any) -> Json:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def submit(choice: Choice) -> Json:
+    return {"type": "Action.Submit", "title": choice.label, "data": {"action": choice.value}}
+
+
+def action_rows(choices: Sequence[Choice]) -> list[Json]:
+    """Buttons as ActionSets of at most a few each, so none is hidden behind Teams' overflow menu."""
+    rows = []
+    for start in range(0, len(choices), MAX_BUTTONS_PER_ROW):
+        chunk = choices[start : start + MAX_BUTTONS_PER_ROW]
+        rows.append({"type": "ActionSet", "actions": [submit(c) for c in chunk]})
+    return rows
+
+
+def section_label(section: str) -> str:
+    if section.startswith("fn") and section[2:].isdigit():
+        return f"Footnote {section[2:]}"
+    if section == "meta":
+        return "Document data"
+    return f"Section {section}"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def citation_blocks(citations: Iterable[Citation]) -> list[Json]:
+    items = list(citations)[:MAX_CITATIONS]
+    if not items:
+        return []
+    blocks: list[Json] = [text_block("From the guidelines", weight="Bolder", spacing="Medium")]
+    for citation in items:
+        heading = section_label(citation.section)
+        if citation.title:
+            heading = f"{heading} · {citation.title}"
+        blocks.append(
+            {
+                "type": "Container",
+                "style": "emphasis",
+                "spacing": "Small",
+                "items": [
+                    text_block(heading, weight="Bolder", size="Small"),
+                    text_block(f"“{shorten(citation.quote, MAX_QUOTE_CHARS)}”", spacing="Small"),
+                ],
+            }
+        )
+    return blocks
+
+
+def contact_blocks(contacts: Iterable[ContactRef]) -> list[Json]:
+    items = list(contacts)
+    if not items:
+        return []
+    blocks: list[Json] = [text_block("Who to contact", weight="Bolder", spacing="Medium")]
+    for number, contact in enumerate(items, start=1):
+        name = contact.name
+        if contact.url and contact.url.startswith("https://"):
+            name = f"[{name}]({contact.url})"
+        line = f"{number}. **{name}**" + (f": {contact.why}" if contact.why else "")
+        blocks.append(text_block(line, spacing="Small"))
+    return blocks
+
+
+def citations_from_json(items: Iterable[dict[str, Any]]) -> list[Citation]:
+    return [
+        Citation(
+            section=str(item.get("section", "")),
+            title=str(item.get("title", "")),
+            quote=str(item.get("quote", "")),
+            score=float(item.get("score", 0.0) or 0.0),
+        )
+        for item in items
+        if isinstance(item, dict) and item.get("quote")
+    ]
+
+
+def contacts_from_json(items: Iterable[dict[str, Any]]) -> list[ContactRef]:
+    return [
+        ContactRef(
+            id=str(item.get("id", "")),
+            name=str(item.get("name") or item.get("id", "")),
+            why=str(item.get("why", "")),
+            url=item.get("url"),
+        )
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def card(body: list[Json], fallback: str) -> Json:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": shorten(fallback, 1000),
+        "body": body,
+    }
+
+
+def answer_body(answer: Answer) -> list[Json]:
+    body = [text_block(answer.answer)]
+    if answer.notice:
+        body.append(text_block(answer.notice, isSubtle=True, size="Small"))
+    return body + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
+
+
+def question_body(reply: Reply) -> list[Json]:
+    question = reply.question or {}
+    text = str(question.get("text") or reply.text)
+    body = [text_block(text, weight="Bolder")]
+    help_text = question.get("help")
+    if isinstance(help_text, str) and help_text:
+        body.append(text_block(help_text, isSubtle=True, size="Small"))
+    return body
+
+
+def question_choices(reply: Reply) -> list[Choice]:
+    """The reply's buttons; a question without any gets one per choice of its slot."""
+    if reply.actions:
+        return list(reply.actions)
+    question = reply.question or {}
+    slot = question.get("slot", "")
+    return [
+        Choice(f"triage:answer:{slot}:{c['value']}", str(c.get("label") or c["value"]))
+        for c in question.get("choices", [])
+        if isinstance(c, dict) and "value" in c
+    ]
+
+
+def outcome_body(reply: Reply) -> list[Json]:
+    outcome = reply.outcome or {}
+    body = [text_block(reply.text)]
+    body += citation_blocks(citations_from_json(outcome.get("citations") or []))
+    body += contact_blocks(contacts_from_json(outcome.get("contacts") or []))
+    return body
+
+
+def reply_card(reply: Reply) -> Json:
+    """The Adaptive Card for one reply."""
+    if reply.kind == "answer" and reply.answer is not None:
+        body = answer_body(reply.answer)
+        choices = list(reply.actions)
+    elif reply.kind == "question":
+        body = question_body(reply)
+        choices = question_choices(reply)
+    elif reply.kind == "outcome":
+        body = outcome_body(reply)
+        choices = list(reply.actions)
+    elif reply.kind == "error":
+        body = [text_block(reply.text, color="Attention")]
+        choices = list(reply.actions)
+    else:
+        body = [text_block(reply.text)]
+        choices = list(reply.actions)
+    return card(body + action_rows(choices), reply.text)
+
+
+def welcome_card() -> Json:
+    text = (
+        "Hi, I'm ribot. I answer questions about KI's guidelines for responsible internationalisation, "
+        "quoting the sections I rely on, and I can walk you through a short assessment of who is "
+        "responsible for a collaboration and whom to contact."
+    )
+    hint = "Ask me a question in your own words, or start with one of these."
+    choices = [
+        Choice(TRIAGE_ACTION, "Start an assessment"),
+        Choice(ESCALATE_ACTION, "Talk to a person"),
+    ]
+    return card([text_block(text), text_block(hint, isSubtle=True), *action_rows(choices)], text)
+
+
+def plain_block(text: str, **style: Any) -> Json:
+    """Text shown exactly as written: a TextRun is never read as markdown, so user words cannot add links."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def announcement_card(notice: EscalationNotice) -> Json:
+    facts = [
+        {"title": "Reference", "value": notice.reference},
+        {"title": "Category", "value": notice.category},
+        {"title": "From", "value": notice.platform},
+        {"title": "Opened", "value": notice.created_at.strftime("%Y-%m-%d %H:%M UTC")},
+    ]
+    body: list[Json] = [
+        text_block("New escalation for the network coordinators", weight="Bolder", size="Medium"),
+        {"type": "FactSet", "facts": facts},
+        plain_block(shorten(notice.text, 3000)),
+    ]
+    result = card(body, notice.text)
+    if notice.review_url and notice.review_url.startswith(("https://", "http://")):
+        open_console = {"type": "Action.OpenUrl", "title": "Open in the console", "url": notice.review_url}
+        result["actions"] = [open_console]
+    return result
+
+
+def fits(card_json: Json) -> bool:
+    return len(json.dumps(card_json, ensure_ascii=False).encode("utf-8")) <= MAX_CARD_BYTES
+
+
+def needs_card(reply: Reply) -> bool:
+    """Plain text is enough for a reply with nothing structured and no buttons."""
+    return reply.kind in ("answer", "question", "outcome", "error") or bool(reply.actions)
