@@ -1,0 +1,102 @@
+"""`ribot serve`: one HTTP server for the web chat, the API, Slack and Teams.
+
+The server listens at once; the model, index (built when missing) and database load in the background and
+`/readyz` turns 200 when they are in. SIGINT or SIGTERM stops taking connections, lets the requests in
+flight finish (up to `RIBOT`'s shutdown timeout) and then exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger("ribot.serve")
+
+
+def configure(parser: argparse.ArgumentParser, name: str) -> None:
+    parser.add_argument("--host", help="interface to listen on (default: HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 3978)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from connectors.jsonlog import configure_logging
+
+    settings = get_settings()
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if updates:
+        settings = settings.model_copy(update=updates)
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        print(f"ribot serve: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def url_of(settings: Settings, port: int) -> str:
+    host = settings.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("localhost" if host == "::" else host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None, announce: bool = True) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM arrives), then shut down gracefully."""
+    from connectors.app import build_services, create_app
+
+    app = create_app(build_services(settings))
+    await run_app(app, settings, stop=stop, announce=announce)
+
+
+async def run_app(
+    app: web.Application,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    announce: bool = True,
+    on_listen: Callable[[int], None] | None = None,
+) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_timeout
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        await site.start()
+        port = _bound_port(runner) or settings.port
+        if announce:
+            print(f"ribot is listening on {url_of(settings, port)}  (Ctrl+C stops it)", flush=True)
+        log.info("listening", extra={"host": settings.host, "port": port})
+        if on_listen is not None:
+            on_listen(port)
+        await stop.wait()
+        log.info("shutting down: finishing requests in flight")
+    finally:
+        await runner.cleanup()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    log.info("stopped")
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None

@@ -1,0 +1,138 @@
+"""The services a server shares between its surfaces, and how the slow ones load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from bot.outbound import OutboundRegistry, WebInbox
+from bot.settings import Settings
+from connectors.batching import BatchingAnswerer
+from connectors.http import ApiError
+from connectors.metrics import Metrics
+
+log = logging.getLogger("ribot.server")
+
+T = TypeVar("T")
+
+
+@dataclass
+class Loaded:
+    """What the slow start produces."""
+
+    answerer: BatchingAnswerer
+    engine: Any
+    db: Any
+    web_inbox: WebInbox
+
+
+Loader = Callable[["Services"], Loaded]
+
+
+@dataclass
+class Services:
+    """Everything a surface needs. `answerer`, `engine` and `db` stay None until `ready`."""
+
+    settings: Settings
+    metrics: Metrics
+    outbound: OutboundRegistry
+    loader: Loader
+    executor: ThreadPoolExecutor
+    answerer: BatchingAnswerer | None = None
+    engine: Any = None
+    db: Any = None
+    web_inbox: WebInbox | None = None
+    load_error: str | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def load(self) -> None:
+        """Run the loader (slow, blocking) and publish its result; failures are kept for /readyz."""
+        started = time.perf_counter()
+        try:
+            loaded = self.loader(self)
+        except Exception as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.exception("loading the model, index or database failed")
+            return
+        self.answerer, self.engine, self.db = loaded.answerer, loaded.engine, loaded.db
+        self.web_inbox = loaded.web_inbox
+        self.outbound.register(loaded.web_inbox.platform, loaded.web_inbox)
+        seconds = time.perf_counter() - started
+        self.metrics.load_seconds.set(seconds)
+        self.metrics.ready.set(1)
+        self._ready.set()
+        log.info("ready", extra={"load_seconds": round(seconds, 2)})
+
+    def require_answerer(self) -> BatchingAnswerer:
+        if self.answerer is None:
+            raise _not_ready(self)
+        return self.answerer
+
+    def require_engine(self) -> Any:
+        if self.engine is None:
+            raise _not_ready(self)
+        return self.engine
+
+    def require_web_inbox(self) -> WebInbox:
+        if self.web_inbox is None:
+            raise _not_ready(self)
+        return self.web_inbox
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work (the conversation engine, database calls) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, partial(fn, *args))
+
+    def close(self) -> None:
+        if self.answerer is not None:
+            self.answerer.close(timeout=30)
+        self.executor.shutdown(wait=True, cancel_futures=False)
+        if self.db is not None and hasattr(self.db, "dispose"):
+            self.db.dispose()
+
+
+def _not_ready(services: Services) -> ApiError:
+    if services.load_error:
+        return ApiError(503, "not_ready", "ribot could not load its knowledge base; see the server log.")
+    return ApiError(503, "not_ready", "ribot is still starting; try again in a few seconds.")
+
+
+def build_services(settings: Settings, loader: Loader | None = None) -> Services:
+    """Prepare the server's services; the slow parts load later through `loader` (default: the real ones)."""
+    from connectors.loading import load_components
+
+    return Services(
+        settings=settings,
+        metrics=Metrics(),
+        outbound=OutboundRegistry(),
+        loader=loader or load_components,
+        executor=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="ribot-worker"),
+    )
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=_jsonable)

@@ -1,0 +1,175 @@
+"""Fixtures for the server tests: real aiohttp servers on loopback.
+
+Unit tests use the small stand-ins below for the answerer, the conversation engine and the message box,
+so the HTTP behaviour can be pinned down (a loader that waits on a gate, an engine that blocks). The
+end-to-end and browser tests use the real components (`real_server`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.outbound import WebInbox
+from bot.settings import Settings
+from bot.types import Answer, Choice, Citation, ContactRef, Reply, Turn
+from connectors.app import Loaded, Services, build_services, create_app
+from connectors.batching import BatchingAnswerer
+
+
+def stub_answer(question: str) -> Answer:
+    return Answer(
+        answer=f"About: {question}",
+        grounded=True,
+        citations=(
+            Citation(section="4.4", title="KI's Animal Welfare Body", quote="Quoted text.", score=0.8),
+        ),
+        contacts=(ContactRef(id="animal_welfare_body", name="KI's Animal Welfare Body", why="4.4"),),
+    )
+
+
+class StubAnswerer:
+    """Echoes the question; records each ask_many batch. `hold` makes the next ask_many wait."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.hold: threading.Event | None = None
+        self.entered = threading.Event()
+        self.lock = threading.Lock()
+
+    def ask(self, question: str) -> Answer:
+        return stub_answer(question)
+
+    def ask_many(self, questions: list[str]) -> list[Answer]:
+        with self.lock:
+            self.batches.append(list(questions))
+        self.entered.set()
+        if self.hold is not None:
+            self.hold.wait(10)
+        return [stub_answer(q) for q in questions]
+
+
+class StubEngine:
+    """Answers text through the answerer, echoes actions; `block` holds a turn until released."""
+
+    def __init__(self, answerer: BatchingAnswerer) -> None:
+        self.answerer = answerer
+        self.turns: list[Turn] = []
+        self.block: threading.Event | None = None
+        self.started = threading.Event()
+
+    def handle(self, turn: Turn) -> list[Reply]:
+        self.turns.append(turn)
+        self.started.set()
+        if self.block is not None:
+            self.block.wait(10)
+        if turn.action:
+            return [
+                Reply(kind="text", text=f"pressed {turn.action}", actions=[Choice("triage:back", "Back")])
+            ]
+        answer = self.answerer.ask(turn.text)
+        return [Reply(kind="answer", text=answer.answer, answer=answer)]
+
+
+@dataclass
+class MemoryBox:
+    """In-memory MessageBox for the web inbox."""
+
+    rows: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def put(self, platform: str, conversation_id: str, payloads: list[dict[str, Any]]) -> list[int]:
+        ids = []
+        for payload in payloads:
+            self.rows.append((len(self.rows) + 1, platform, conversation_id, payload))
+            ids.append(len(self.rows))
+        return ids
+
+    def pending(self, platform: str, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
+        return [
+            {"id": i, "created_at": "2026-01-01T00:00:00Z", "reply": p}
+            for i, pl, c, p in self.rows
+            if pl == platform and c == conversation_id and i > after
+        ]
+
+
+@dataclass
+class Stubs:
+    answerer: StubAnswerer = field(default_factory=StubAnswerer)
+    gate: threading.Event = field(default_factory=threading.Event)
+    fail_with: Exception | None = None
+    engine: StubEngine | None = None
+
+    def loader(self, services: Services) -> Loaded:
+        self.gate.wait(30)
+        if self.fail_with is not None:
+            raise self.fail_with
+        batching = BatchingAnswerer(self.answerer, window_ms=2, observer=services.metrics.observe_batch)
+        self.engine = StubEngine(batching)
+        return Loaded(answerer=batching, engine=self.engine, db=None, web_inbox=WebInbox(MemoryBox()))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(ribot_data_dir=tmp_path / "data", host="127.0.0.1", port=0, shutdown_timeout=10)
+
+
+@pytest.fixture
+def stubs() -> Iterator[Stubs]:
+    made = Stubs()
+    yield made
+    made.gate.set()  # never leave a loader thread waiting
+    if made.answerer.hold is not None:
+        made.answerer.hold.set()
+    if made.engine is not None and made.engine.block is not None:
+        made.engine.block.set()
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+async def client_of(settings: Settings) -> AsyncIterator[ClientFactory]:
+    """`await client_of(stubs)` -> a TestClient for a real server on 127.0.0.1 over those stubs."""
+    clients: list[TestClient[Any, Any]] = []
+
+    async def make(stubs: Stubs) -> TestClient[Any, Any]:
+        services = build_services(settings, loader=stubs.loader)
+        client: TestClient[Any, Any] = TestClient(TestServer(create_app(services), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def client(client_of: ClientFactory, stubs: Stubs) -> TestClient[Any, Any]:
+    """A server whose loading has finished."""
+    stubs.gate.set()
+    made: TestClient[Any, Any] = await client_of(stubs)
+    await _wait_ready(made)
+    return made
+
+
+@pytest.fixture
+def wait_ready() -> Callable[[TestClient[Any, Any]], Any]:
+    return _wait_ready
+
+
+async def _wait_ready(client: TestClient[Any, Any], attempts: int = 300) -> None:
+    import asyncio
+
+    for _ in range(attempts):
+        response = await client.get("/readyz")
+        if response.status == 200:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server never became ready")
