@@ -1,0 +1,296 @@
+/* The web chat: sends messages and button presses to /api/chat, polls for replies delivered later. */
+"use strict";
+
+(function () {
+  const R = window.RibotRender;
+  const TEXT = window.RIBOT_TEXT;
+  const POLL_MS = 3000;
+  const RETRIES_WHILE_STARTING = 30;
+  const KEEP_ENTRIES = 200;
+
+  const $ = (id) => document.getElementById(id);
+  const log = $("log");
+  const input = $("composer-text");
+  const statusLine = $("status");
+
+  function initialLanguage() {
+    const saved = localStorage.getItem("ribot.lang");
+    if (saved === "en" || saved === "sv") return saved;
+    return (navigator.language || "en").toLowerCase().startsWith("sv") ? "sv" : "en";
+  }
+
+  const state = {
+    lang: initialLanguage(),
+    conversation: sessionStorage.getItem("ribot.conversation") || "",
+    entries: [],
+    delivered: 0,
+    busy: false,
+    urls: new Map(),
+  };
+  const t = () => TEXT[state.lang] || TEXT.en;
+
+  function randomId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function storageKey(name) {
+    return `ribot.${name}.${state.conversation}`;
+  }
+
+  function save() {
+    state.entries = state.entries.slice(-KEEP_ENTRIES);
+    try {
+      sessionStorage.setItem(storageKey("entries"), JSON.stringify(state.entries));
+      sessionStorage.setItem(storageKey("delivered"), String(state.delivered));
+    } catch (_err) {
+      /* storage full or disabled: the chat still works, it just will not survive a reload */
+    }
+  }
+
+  function startConversation(fresh) {
+    if (fresh || !/^[A-Za-z0-9_-]{8,64}$/.test(state.conversation)) {
+      state.conversation = randomId();
+      sessionStorage.setItem("ribot.conversation", state.conversation);
+    }
+    try {
+      state.entries = JSON.parse(sessionStorage.getItem(storageKey("entries")) || "[]");
+    } catch (_err) {
+      state.entries = [];
+    }
+    state.delivered = Number(sessionStorage.getItem(storageKey("delivered")) || "0") || 0;
+  }
+
+  function setStatus(message) {
+    statusLine.textContent = message || "";
+  }
+
+  /* ---- summaries: Markdown as it came, and a printable HTML page built from it with text nodes ---- */
+
+  function printable(markdown) {
+    const doc = document.implementation.createHTMLDocument(t().summaryTitle);
+    doc.documentElement.setAttribute("lang", state.lang);
+    const meta = doc.createElement("meta");
+    meta.setAttribute("charset", "utf-8");
+    doc.head.prepend(meta);
+    const style = doc.createElement("style");
+    style.textContent =
+      "body{font:11pt/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111}" +
+      "h1,h2,h3{font-family:system-ui,sans-serif;line-height:1.2}blockquote{border-left:3px solid #888;" +
+      "margin:0.5rem 0;padding-left:0.8rem;color:#333}@media print{body{margin:0}}";
+    doc.head.append(style);
+    let list = null;
+    for (const raw of String(markdown).split("\n")) {
+      const line = raw.replace(/\*\*(.+?)\*\*/g, "$1");
+      const heading = /^(#{1,3})\s+(.*)$/.exec(line);
+      const item = /^\s*[-*]\s+(.*)$/.exec(line);
+      if (item) {
+        if (!list) doc.body.append((list = doc.createElement("ul")));
+        const li = doc.createElement("li");
+        li.textContent = item[1];
+        list.append(li);
+        continue;
+      }
+      list = null;
+      if (!line.trim()) continue;
+      const node = doc.createElement(heading ? `h${heading[1].length}` : line.startsWith(">") ? "blockquote" : "p");
+      node.textContent = heading ? heading[2] : line.replace(/^>\s?/, "");
+      doc.body.append(node);
+    }
+    return "<!doctype html>\n" + doc.documentElement.outerHTML;
+  }
+
+  function summaryUrl(markdown, format) {
+    const key = `${format}\u0000${markdown}`;
+    if (!state.urls.has(key)) {
+      const blob =
+        format === "md"
+          ? new Blob([markdown], { type: "text/markdown;charset=utf-8" })
+          : new Blob([printable(markdown)], { type: "text/html;charset=utf-8" });
+      state.urls.set(key, URL.createObjectURL(blob));
+    }
+    return state.urls.get(key);
+  }
+
+  function summaryOf(reply) {
+    const data = reply.data || {};
+    const nested = data.summary;
+    if (typeof data.markdown === "string") return data.markdown;
+    if (typeof data.summary_markdown === "string") return data.summary_markdown;
+    if (nested && typeof nested.markdown === "string") return nested.markdown;
+    if (typeof nested === "string") return nested;
+    return null;
+  }
+
+  /* ---- rendering ---- */
+
+  const handlers = { onAction: pressed, summaryUrl };
+
+  function welcome() {
+    return R.el("article", { class: "msg bot welcome" }, [
+      R.el("h2", { class: "visually-hidden", text: t().bot }),
+      R.paragraphs(t().welcome, "lead"),
+    ]);
+  }
+
+  function renderAll() {
+    log.setAttribute("aria-busy", "true");
+    log.replaceChildren(welcome(), ...state.entries.map((item) => R.entry(item, t(), handlers)));
+    log.setAttribute("aria-busy", "false");
+  }
+
+  function append(items) {
+    const nodes = items.map((item) => R.entry(item, t(), handlers));
+    log.append(...nodes);
+    nodes[nodes.length - 1]?.scrollIntoView({ block: "start", behavior: "smooth" });
+    return nodes;
+  }
+
+  function applyLanguage() {
+    const text = t();
+    document.documentElement.lang = state.lang;
+    document.title = text.pageTitle;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = text[node.dataset.i18n];
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.setAttribute("placeholder", text[node.dataset.i18nPlaceholder]);
+    }
+    log.setAttribute("aria-label", text.conversation);
+    const toggle = $("lang");
+    toggle.textContent = text.otherLanguage;
+    toggle.setAttribute("aria-label", text.otherLanguageLabel);
+    toggle.setAttribute("lang", state.lang === "en" ? "sv" : "en");
+    renderAll();
+  }
+
+  /* ---- talking to the server ---- */
+
+  async function post(payload) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(payload),
+      });
+      if (response.status === 503 && attempt < RETRIES_WHILE_STARTING) {
+        setStatus(t().starting);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        continue;
+      }
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw Object.assign(new Error(body.message || response.statusText), { status: response.status });
+      return body;
+    }
+  }
+
+  async function send(payload, echo) {
+    if (state.busy) return false;
+    state.busy = true;
+    document.body.classList.add("busy");
+    setStatus(t().sending);
+    const fresh = [];
+    if (echo) fresh.push({ who: "user", text: echo });
+    try {
+      const body = await post({ conversation_id: state.conversation, message_id: randomId(), ...payload });
+      for (const reply of body.replies || []) {
+        const item = { who: "bot", reply };
+        const summary = summaryOf(reply);
+        if (summary) item.summary = summary;
+        fresh.push(item);
+      }
+      state.entries.push(...fresh);
+      save();
+      const nodes = append(fresh);
+      setStatus("");
+      focusAfter(nodes);
+      return true;
+    } catch (err) {
+      setStatus(err.status === 422 && /longer/.test(err.message) ? t().tooLong : `${t().failed} (${err.message})`);
+      return false;
+    } finally {
+      state.busy = false;
+      document.body.classList.remove("busy");
+    }
+  }
+
+  function focusAfter(nodes) {
+    const last = nodes[nodes.length - 1];
+    const choice = last && last.querySelector("button.choice:not([disabled])");
+    (choice || input).focus({ preventScroll: true });
+  }
+
+  async function pressed(item, value, label) {
+    if (state.busy) return;
+    if (value.startsWith("feedback:")) {
+      if (await send({ action: value }, null)) {
+        item.feedback = true;
+        item.chosen = value;
+        save();
+        renderAll();
+        input.focus();
+      }
+      return;
+    }
+    item.chosen = value;
+    if (!(await send({ action: value }, label))) item.chosen = undefined;
+    save();
+    renderAll();
+    focusAfter(Array.from(log.children).slice(-1));
+  }
+
+  async function poll() {
+    if (document.hidden || !state.conversation) return;
+    try {
+      const response = await fetch(
+        `/api/chat/${encodeURIComponent(state.conversation)}/messages?after=${state.delivered}`,
+        { headers: { Accept: "application/json" } }
+      );
+      if (!response.ok) return;
+      const body = await response.json();
+      const messages = Array.isArray(body.messages) ? body.messages : [];
+      if (messages.length === 0) return;
+      const fresh = messages.map((m) => ({ who: "person", reply: m.reply, id: m.id }));
+      state.delivered = Math.max(state.delivered, ...messages.map((m) => Number(m.id) || 0));
+      state.entries.push(...fresh);
+      save();
+      append(fresh);
+      setStatus(t().newMessages);
+    } catch (_err) {
+      setStatus(t().offline);
+    }
+  }
+
+  /* ---- wiring ---- */
+
+  $("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return input.focus();
+    if (await send({ text }, text)) input.value = "";
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  for (const button of document.querySelectorAll("[data-send-action]")) {
+    button.addEventListener("click", () => send({ action: button.dataset.sendAction }, button.textContent));
+  }
+  $("lang").addEventListener("click", () => {
+    state.lang = state.lang === "en" ? "sv" : "en";
+    localStorage.setItem("ribot.lang", state.lang);
+    applyLanguage();
+  });
+  $("new-chat").addEventListener("click", () => {
+    startConversation(true);
+    renderAll();
+    setStatus("");
+    input.focus();
+  });
+
+  startConversation(false);
+  applyLanguage();
+  setInterval(poll, POLL_MS);
+  document.addEventListener("visibilitychange", poll);
+})();
