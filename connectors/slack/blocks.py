@@ -1,0 +1,191 @@
+"""Block Kit rendering of ribot's replies: each `Reply` becomes one or more Slack messages
+(`{"text": fallback, "blocks": [...]}`) within Slack's limits. All text from the core is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.types import Choice, Citation, ContactRef, Reply
+from connectors.slack.text import CONTEXT_LIMIT, FALLBACK_LIMIT, SECTION_LIMIT, escape, shorten, split
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_BUTTONS = 25
+BUTTON_LABEL_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+ACTION_PREFIX = "ribot:"
+LINK_PREFIX = "ribot_link:"
+TALK_TO_PERSON = Choice("escalate:start", "Talk to a person")
+_SECONDARY = ("feedback:", "escalate:", "triage:back", "triage:restart", "triage:cancel", "summary:")
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": shorten(text, BUTTON_LABEL_LIMIT) or " ", "emoji": True}
+
+
+def section(text: str) -> list[Block]:
+    """One section per piece of `text` (already mrkdwn) that fits Slack's 3000-character limit."""
+    return [{"type": "section", "text": mrkdwn(piece)} for piece in split(text, SECTION_LIMIT)]
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(shorten(text, CONTEXT_LIMIT))]}
+
+
+def button(choice: Choice, action_id: str) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(choice.label),
+        "value": choice.value[:BUTTON_VALUE_LIMIT],
+    }
+    if choice.value.startswith("triage:answer:") or choice.value == "triage:start":
+        element["style"] = "primary"
+    return element
+
+
+def link_button(label: str, url: str, action_id: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": plain(label), "url": url[:3000]}
+
+
+def render(reply: Reply) -> list[Message]:
+    """The Slack messages for one reply; usually one, more when a long answer needs more than 50 blocks."""
+    body = _body(reply)
+    buttons = _action_blocks(_actions(reply))
+    return _pack(body, buttons, _fallback(reply))
+
+
+def render_all(replies: Iterable[Reply]) -> list[Message]:
+    return [message for reply in replies for message in render(reply)]
+
+
+def _body(reply: Reply) -> list[Block]:
+    if reply.kind == "answer" and reply.answer is not None:
+        answer = reply.answer
+        blocks = section(escape(answer.answer))
+        if answer.notice:
+            blocks.append(context("_" + escape(answer.notice) + "_"))
+        return blocks + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
+    if reply.kind == "question" and reply.question is not None:
+        return section("*" + escape(str(reply.question.get("text") or reply.text)) + "*")
+    if reply.kind == "outcome" and reply.outcome is not None:
+        outcome = reply.outcome
+        cites = [_citation(c) for c in outcome.get("citations") or [] if isinstance(c, Mapping)]
+        people = [_contact(c) for c in outcome.get("contacts") or [] if isinstance(c, Mapping)]
+        return section(escape(reply.text)) + citation_blocks(cites) + contact_blocks(people, with_text=False)
+    return section(escape(reply.text)) or section(" ")
+
+
+def citation_blocks(citations: Iterable[Citation]) -> list[Block]:
+    blocks: list[Block] = []
+    for cite in citations:
+        where = (
+            escape(cite.title) if cite.section == "meta" else f"§{escape(cite.section)} {escape(cite.title)}"
+        )
+        label = f"*{where.strip()}*"
+        quote = shorten(escape(" ".join(cite.quote.split())), CONTEXT_LIMIT - len(label) - 8)
+        blocks.append(context(f"{label}\n>{quote}"))
+    return blocks
+
+
+def contact_blocks(contacts: Iterable[ContactRef], with_text: bool = True) -> list[Block]:
+    contacts = list(contacts)
+    if not contacts:
+        return []
+    blocks: list[Block] = []
+    if with_text:
+        lines = [
+            f"• *{escape(c.name)}*: {escape(c.why)}" if c.why else f"• *{escape(c.name)}*" for c in contacts
+        ]
+        blocks += section("*Who can help*\n" + "\n".join(lines))
+    links = [c for c in contacts if c.url][:MAX_BUTTONS]
+    if links:
+        elements = [link_button(c.name, c.url or "", f"{LINK_PREFIX}{i}") for i, c in enumerate(links)]
+        blocks.append({"type": "actions", "block_id": "ribot_contacts", "elements": elements})
+    return blocks
+
+
+def _citation(data: Mapping[str, Any]) -> Citation:
+    return Citation(
+        section=str(data.get("section", "")),
+        title=str(data.get("title", "")),
+        quote=str(data.get("quote", "")),
+        score=float(data.get("score") or 0.0),
+    )
+
+
+def _contact(data: Mapping[str, Any]) -> ContactRef:
+    url = data.get("url")
+    return ContactRef(
+        id=str(data.get("id", "")),
+        name=str(data.get("name") or data.get("id", "")),
+        why=str(data.get("why") or ""),
+        url=str(url) if url else None,
+    )
+
+
+def _actions(reply: Reply) -> list[Choice]:
+    actions = list(reply.actions)
+    if not actions and reply.kind == "question" and reply.question is not None:
+        slot = reply.question.get("slot")
+        for choice in reply.question.get("choices") or []:
+            actions.append(Choice(f"triage:answer:{slot}:{choice['value']}", str(choice["label"])))
+    if reply.kind in ("answer", "outcome") and not any(a.value.startswith("escalate:") for a in actions):
+        actions.append(TALK_TO_PERSON)
+    return actions
+
+
+def _action_blocks(actions: list[Choice]) -> list[Block]:
+    primary = [a for a in actions if not a.value.startswith(_SECONDARY)]
+    secondary = [a for a in actions if a.value.startswith(_SECONDARY)]
+    blocks: list[Block] = []
+    for group in (primary, secondary):
+        for start in range(0, len(group), MAX_BUTTONS):
+            number = len(blocks)
+            chunk = group[start : start + MAX_BUTTONS]
+            elements = [button(c, f"{ACTION_PREFIX}{number}:{i}") for i, c in enumerate(chunk)]
+            blocks.append({"type": "actions", "block_id": f"ribot_actions_{number}", "elements": elements})
+    return blocks
+
+
+def _fallback(reply: Reply) -> str:
+    return shorten(escape(reply.text or (reply.answer.answer if reply.answer else "")), FALLBACK_LIMIT)
+
+
+def _pack(body: list[Block], buttons: list[Block], fallback: str) -> list[Message]:
+    """Spreads the blocks over as many messages as needed; the buttons stay together in the last one."""
+    messages: list[Message] = []
+    current: list[Block] = []
+    for block in body:
+        if len(current) == MAX_BLOCKS:
+            messages.append({"text": fallback, "blocks": current})
+            current = []
+        current.append(block)
+    if len(current) + len(buttons) > MAX_BLOCKS:
+        messages.append({"text": fallback, "blocks": current})
+        current = []
+    current += buttons
+    if current or not messages:
+        messages.append({"text": fallback, "blocks": current})
+    for later in messages[1:]:
+        later["text"] = "(continued)"
+    return messages
+
+
+def chosen(blocks: list[Block], block_id: str, label: str) -> list[Block]:
+    """The message's blocks with the clicked row of buttons replaced by a note of what was chosen."""
+    note = context(f":white_check_mark: {escape(label)}")
+    return [note if b.get("block_id") == block_id else b for b in blocks]
+
+
+def in_place(previous_label: str, message: Message) -> Message:
+    """A triage step shown in place of the previous one, headed by the answer the user just gave."""
+    blocks = [context(f":white_check_mark: {escape(previous_label)}"), *message["blocks"]][:MAX_BLOCKS]
+    return {"text": message["text"], "blocks": blocks}

@@ -1,0 +1,102 @@
+"""Wiring: the Bolt app, its HTTP route, Socket Mode, and ribot's outbound and announce hooks for Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.outbound import EscalationNotice
+from connectors.services import Services
+from connectors.slack import views
+from connectors.slack.delivery import Poster, SlackOutbound, web_client
+from connectors.slack.events import Target
+from connectors.slack.handlers import SlackHandlers
+
+log = logging.getLogger("ribot.slack")
+
+EVENTS_PATH = "/slack/events"
+SOCKET_RETRY_SECONDS = (1, 2, 5, 10, 30)
+
+
+class SlackConnector:
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self.services = services
+        self.client = web_client(settings.slack_bot_token, settings.slack_api_url)
+        self.poster = Poster(self.client)
+        self.handlers = SlackHandlers(services, self.poster)
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            name="ribot",
+            logger=logging.getLogger("ribot.slack.bolt"),
+        )
+        self.handlers.register(self.bolt)
+        self.socket: AsyncSocketModeHandler | None = None
+        self._connecting: asyncio.Task[None] | None = None
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Slack's Events API and interactivity: Bolt verifies the signature (401 otherwise) and acks."""
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def announce(self, notice: EscalationNotice) -> None:
+        channel = self.services.settings.slack_coordinator_channel
+        if not channel:
+            return
+        await self.poster.post(Target(channel=channel), [views.announcement(notice, asker=None)])
+
+    async def start_socket_mode(self, app: web.Application) -> None:
+        token = self.services.settings.slack_app_token
+        if not token:
+            return
+        self.socket = AsyncSocketModeHandler(self.bolt, app_token=token, web_client=self.client)
+        self._connecting = asyncio.create_task(self._connect(self.socket))
+
+    async def _connect(self, socket: AsyncSocketModeHandler) -> None:
+        """Keeps trying until the first connection stands; the SDK reconnects by itself after that."""
+        for attempt in range(10_000):
+            try:
+                await socket.connect_async()  # type: ignore[no-untyped-call]
+                log.info("Slack Socket Mode connected")
+                return
+            except Exception as exc:
+                delay = SOCKET_RETRY_SECONDS[min(attempt, len(SOCKET_RETRY_SECONDS) - 1)]
+                log.warning("Slack Socket Mode connection failed (%s); retrying in %ss", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def stop_socket_mode(self, app: web.Application) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connecting
+        if self.socket is not None:
+            with contextlib.suppress(Exception):
+                await self.socket.close_async()  # type: ignore[no-untyped-call]
+
+
+SLACK = web.AppKey("slack", SlackConnector)
+
+
+def mount(app: web.Application, services: Services) -> SlackConnector:
+    """Adds Slack to the server: `/slack/events` when a signing secret is set, Socket Mode when an app-level
+    token is set, the `slack` outbound, and announcements in SLACK_COORDINATOR_CHANNEL."""
+    settings = services.settings
+    connector = SlackConnector(services)
+    app[SLACK] = connector
+    if settings.slack_signing_secret:
+        app.router.add_post(EVENTS_PATH, connector.handle_http)
+    if settings.slack_app_token:
+        app.on_startup.append(connector.start_socket_mode)
+        app.on_cleanup.append(connector.stop_socket_mode)
+    services.outbound.register("slack", SlackOutbound(connector.poster))
+    if settings.slack_coordinator_channel:
+        services.outbound.on_announce(connector.announce)
+    return connector

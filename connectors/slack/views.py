@@ -1,0 +1,86 @@
+"""Fixed Slack surfaces: the App Home tab, help, the assistant's greeting, the coordinators' announcement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.outbound import EscalationNotice
+from bot.types import Choice
+from connectors.slack.blocks import Block, Message, button, context, link_button, plain, section
+from connectors.slack.text import escape, shorten
+
+CLAIM_ACTION = "ribot_claim"
+CONSOLE_ACTION = "ribot_console"
+HOME_START_ACTION = "ribot:home:start"
+
+ABOUT = (
+    "I answer questions about KI's guidelines for responsible internationalisation, quote the sections I "
+    "rely on and tell you who can help. I can also walk you through a short assessment of a planned "
+    "collaboration and, when it needs a person, hand you over to the network coordinators."
+)
+HOW = (
+    "*How to reach me*\n"
+    "• Write to me here in Messages.\n"
+    "• Mention me in a channel; I answer in a thread and follow up there without a new mention.\n"
+    "• `/ribot <question>` answers just for you; `/ribot assess` starts the assessment; "
+    "`/ribot help` shows this."
+)
+HELP_TEXT = f"{ABOUT}\n\n{HOW}"
+EMPTY_TEXT = (
+    "Ask me a question about responsible internationalisation at KI, for example "
+    "_Who do I contact about animal experiments abroad?_, or say `assess` to start an assessment."
+)
+GREETING = "Hi! Ask me about KI's guidelines for responsible internationalisation, or pick a prompt below."
+SUGGESTED_PROMPTS = [
+    {"title": "Start an assessment", "message": "assess"},
+    {"title": "Animal experiments abroad", "message": "Who do I contact about animal experiments abroad?"},
+    {"title": "Who is responsible?", "message": "Who is responsible for assessing a research collaboration?"},
+    {"title": "Security concerns", "message": "Where do I turn with a security concern about a partner?"},
+]
+START = Choice("triage:start", "Start an assessment")
+
+
+def help_message() -> Message:
+    return {"text": escape(ABOUT), "blocks": [*section(escape(ABOUT)), *section(HOW)]}
+
+
+def home_view(direct_channel: str | None) -> dict[str, Any]:
+    """The App Home tab. `private_metadata` carries the user's DM with ribot, where the assessment runs."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("ribot: responsible internationalisation")},
+        *section(escape(ABOUT)),
+        {"type": "actions", "block_id": "ribot_home", "elements": [button(START, HOME_START_ACTION)]},
+        {"type": "divider"},
+        *section(HOW),
+        context("Answers quote KI's guidelines for responsible internationalisation (2026)."),
+    ]
+    return {"type": "home", "private_metadata": direct_channel or "", "blocks": blocks}
+
+
+def announcement(notice: EscalationNotice, asker: str | None) -> Message:
+    """A new escalation as posted in the coordinators' channel, with Claim and Open-in-console buttons."""
+    title = f"New escalation {notice.reference}"
+    facts = [
+        f"*Category:* {escape(notice.category)}",
+        f"*From:* {escape(notice.platform)}" + (f" user {escape(asker)}" if asker else ""),
+        f"*Opened:* {escape(notice.created_at.strftime('%Y-%m-%d %H:%M UTC'))}",
+    ]
+    buttons: list[dict[str, Any]] = [
+        button(Choice(f"claim:{notice.id}", "Claim"), CLAIM_ACTION) | {"style": "primary"}
+    ]
+    if notice.review_url:
+        buttons.append(link_button("Open in console", notice.review_url, CONSOLE_ACTION))
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(title)},
+        *section(escape(shorten(notice.text, 2900))),
+        context("  ·  ".join(facts)),
+        {"type": "actions", "block_id": f"ribot_escalation_{notice.id}", "elements": buttons},
+    ]
+    if notice.note:
+        blocks.insert(2, context("_" + escape(shorten(notice.note, 1900)) + "_"))
+    return {"text": escape(title), "blocks": blocks}
+
+
+def claimed(blocks: list[Block], block_id: str, who: str) -> list[Block]:
+    note = context(f":raising_hand: Claimed by {who}")
+    return [note if b.get("block_id") == block_id else b for b in blocks]
