@@ -1,0 +1,242 @@
+"""Load benchmark of `ribot serve`: throughput and latency of `POST /api/ask` at several concurrencies, and
+the latency of `/healthz` while that load runs.
+
+Run from the repository root:
+
+    .venv/bin/python bench/load.py                      # starts `ribot serve` on a free loopback port
+    .venv/bin/python bench/load.py --url http://127.0.0.1:3978   # measures a server that is already up
+
+The load comes from this process; the server runs in its own process. Targets on a 2-core machine:
+at concurrency 32, at least 100 answers/s with p95 <= 300 ms, and /healthz p95 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+QUESTIONS = [
+    "Who carries out the risk assessment for an individual research collaboration?",
+    "Who is responsible for the risk assessment when a department formalises a collaboration?",
+    "Who should be told about the outcome of a research risk assessment?",
+    "Which body is responsible for collaborations at programme level?",
+    "Our partners overseas will perform animal experiments. What do we need to do?",
+    "Where do I start if I need support with a risk assessment?",
+    "Who do I talk to about an ethical dilemma in an international partnership?",
+    "What does the scientific ombudsman do in relation to internationalisation?",
+    "Who gives guidance on security issues in international collaborations?",
+    "What does the International Office do for responsible internationalisation?",
+    "Who are these guidelines meant for?",
+    "Which five areas does a risk assessment consider?",
+    "Where is the risk assessment tool published?",
+    "What must each manager ensure?",
+    "Vem ansvarar för riskbedömningen i ett forskningssamarbete?",
+    "Vem kontaktar jag om djurförsök utomlands?",
+    "Vad gör Säkerhetsforum?",
+    "How do I book a meeting room at Solna campus?",
+    "What is the deadline for Erasmus applications this year?",
+    "Can I get reimbursed for a taxi to the airport?",
+]
+
+
+@dataclass
+class Run:
+    concurrency: int
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    health: list[float] = field(default_factory=list)
+    health_errors: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "concurrency": self.concurrency,
+            "answers": len(self.latencies),
+            "seconds": round(self.seconds, 2),
+            "answers_per_second": round(len(self.latencies) / self.seconds, 1) if self.seconds else 0.0,
+            "p50_ms": _ms(_pct(self.latencies, 50)),
+            "p95_ms": _ms(_pct(self.latencies, 95)),
+            "max_ms": _ms(max(self.latencies, default=0.0)),
+            "errors": self.errors,
+            "healthz_checks": len(self.health),
+            "healthz_p50_ms": _ms(_pct(self.health, 50)),
+            "healthz_p95_ms": _ms(_pct(self.health, 95)),
+            "healthz_max_ms": _ms(max(self.health, default=0.0)),
+            "healthz_errors": self.health_errors,
+        }
+
+
+def _pct(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+async def _asker(session: aiohttp.ClientSession, url: str, run: Run, stop_at: float, offset: int) -> None:
+    n = offset
+    while time.perf_counter() < stop_at:
+        question = QUESTIONS[n % len(QUESTIONS)]
+        n += 1
+        started = time.perf_counter()
+        try:
+            async with session.post(f"{url}/api/ask", json={"question": question}) as response:
+                body = await response.read()
+                if response.status != 200 or b'"citations"' not in body:
+                    key = str(response.status)
+                    run.errors[key] = run.errors.get(key, 0) + 1
+                    continue
+        except aiohttp.ClientError as exc:
+            run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
+            continue
+        run.latencies.append(time.perf_counter() - started)
+
+
+async def _prober(session: aiohttp.ClientSession, url: str, run: Run, stop_at: float, every: float) -> None:
+    while time.perf_counter() < stop_at:
+        started = time.perf_counter()
+        try:
+            async with session.get(f"{url}/healthz") as response:
+                await response.read()
+                if response.status != 200:
+                    run.health_errors += 1
+                else:
+                    run.health.append(time.perf_counter() - started)
+        except aiohttp.ClientError:
+            run.health_errors += 1
+        await asyncio.sleep(every)
+
+
+async def measure(url: str, concurrency: int, seconds: float, probe_every: float) -> Run:
+    run = Run(concurrency)
+    # One connection per asker; /healthz gets its own, as a monitor would.
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with (
+        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+        aiohttp.ClientSession(timeout=timeout) as probe_session,
+    ):
+        started = time.perf_counter()
+        stop_at = started + seconds
+        askers = [_asker(session, url, run, stop_at, i * 7) for i in range(concurrency)]
+        await asyncio.gather(_prober(probe_session, url, run, stop_at, probe_every), *askers)
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+async def warm_up(url: str, count: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        for question in QUESTIONS[:count]:
+            async with session.post(f"{url}/api/ask", json={"question": question}) as response:
+                await response.read()
+
+
+async def wait_ready(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"{url}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.25)
+    raise SystemExit(f"{url} did not become ready within {timeout:.0f} s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, data_dir: Path | None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env["LOG_LEVEL"] = "warning"
+    if data_dir is not None:
+        env["RIBOT_DATA_DIR"] = str(data_dir)
+    command = [sys.executable, "-m", "connectors.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = f"{'conc':>4} {'answers':>7} {'ans/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'errors':>6}"
+    head += f" | {'healthz p50':>11} {'p95':>6} {'max':>6} {'n':>4}"
+    print(head)
+    for r in rows:
+        errors = sum(r["errors"].values()) + r["healthz_errors"]
+        print(
+            f"{r['concurrency']:>4} {r['answers']:>7} {r['answers_per_second']:>7} {r['p50_ms']:>7} "
+            f"{r['p95_ms']:>7} {r['max_ms']:>7} {errors:>6} | {r['healthz_p50_ms']:>11} "
+            f"{r['healthz_p95_ms']:>6} {r['healthz_max_ms']:>6} {r['healthz_checks']:>4}"
+        )
+
+
+async def bench(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
+    await wait_ready(url, args.ready_timeout)
+    await warm_up(url, 8)
+    rows = []
+    for concurrency in args.concurrency:
+        run = await measure(url, concurrency, args.seconds, args.probe_every)
+        rows.append(run.summary())
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="an already running server (default: start one on a free port)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=float, default=20.0, help="load duration per concurrency")
+    parser.add_argument("--probe-every", type=float, default=0.05, help="seconds between /healthz checks")
+    parser.add_argument("--ready-timeout", type=float, default=300.0)
+    parser.add_argument("--data-dir", type=Path, help="RIBOT_DATA_DIR for the started server (default: temp)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    server = None
+    with tempfile.TemporaryDirectory(prefix="ribot-bench-") as tmp:
+        url = args.url.rstrip("/") if args.url else None
+        if url is None:
+            port = free_port()
+            server = start_server(port, args.data_dir or Path(tmp))
+            url = f"http://127.0.0.1:{port}"
+        try:
+            rows = asyncio.run(bench(args, url))
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(60)
+    print(f"ribot load benchmark: {url}, {os.cpu_count()} CPUs, {args.seconds:.0f} s per concurrency")
+    print_table(rows)
+    last = rows[-1]
+    print(
+        f"target at concurrency 32: >= 100 answers/s with p95 <= 300 ms, /healthz p95 <= 50 ms -> "
+        f"{last['answers_per_second']} answers/s, p95 {last['p95_ms']} ms, /healthz p95 {last['healthz_p95_ms']} ms"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
