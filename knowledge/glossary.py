@@ -23,10 +23,24 @@ class Glossary:
     def _lookup(self, table: dict[str, str], word: str, swedish: bool) -> str | None:
         if word in table:
             return table[word]
-        if swedish:
-            for ending in _SWEDISH_ENDINGS:
-                if word.endswith(ending) and word[: -len(ending)] in table:
-                    return table[word[: -len(ending)]]
+        if not swedish:
+            return None
+        for ending in _SWEDISH_ENDINGS:
+            if word.endswith(ending) and word[: -len(ending)] in table:
+                return table[word[: -len(ending)]]
+        return self._compound(table, word)
+
+    def _compound(self, table: dict[str, str], word: str) -> str | None:
+        """Swedish compounds ("forskningssamarbete"): a known head word after a known first part."""
+        for cut in range(3, len(word) - 3):
+            head = self._lookup(table, word[cut:], swedish=False) or next(
+                (table[word[cut:-len(e)]] for e in _SWEDISH_ENDINGS
+                 if word.endswith(e) and word[cut:-len(e)] in table), None)
+            if head is None:
+                continue
+            first = word[:cut]
+            modifier = table.get(first) or table.get(first.removesuffix("s"))
+            return f"{modifier} {head}" if modifier else head
         return None
 
     def terms_for(self, word: str, language: str) -> str | None:

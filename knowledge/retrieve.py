@@ -89,7 +89,7 @@ class HybridRetriever:
 
     def _coverage(self, question: str, language: str) -> float:
         """Share of the question's subject words that the guidelines (or the glossary) know."""
-        subject = [w for w in content_words(question) if w not in QUESTION_WORDS]
+        subject = [w for w in content_words(question, language) if w not in QUESTION_WORDS]
         if not subject:
             return 0.0
         known = 0

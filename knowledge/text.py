@@ -56,8 +56,9 @@ def words(text: str) -> list[str]:
     return [w.strip("-/") for w in _WORD.findall(fold(text).replace("'s ", " "))]
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+def content_words(text: str, language: str = "en") -> list[str]:
+    stop = STOPWORDS | SWEDISH_STOPWORDS if language == "sv" else STOPWORDS
+    return [w for w in words(text) if w not in stop and len(w) > 1]
 
 
 def tokens(text: str) -> list[str]:
@@ -69,6 +70,14 @@ def tokens(text: str) -> list[str]:
             out.extend(stem(part) for part in re.split(r"[-/]", word) if part and part not in STOPWORDS)
     return out
 
+
+SWEDISH_STOPWORDS = frozenset(
+    """och att det som en ett är för på med av till om inte vem vad hur var vart när vilka vilken vilket ska
+    skall kan kunna måste jag vi ni du han hon de dem den denna detta dessa min mitt mina din ditt dina vår vårt
+    våra er ert era sig mig dig oss hos från eller också där här vid mot under över efter innan sedan så då
+    bara även redan ju nog man få får fick gör göra gjorde blir bli vara varit har hade ha finns något någon
+    några inga ingen alla allt mycket mer mest vilken vilket""".split()
+)
 
 _SWEDISH_HINTS = frozenset(
     """och att det som en ett är för på med av till om inte vem vad hur var när vilka vilken vilket ska
