@@ -1,0 +1,175 @@
+"""Adaptive Cards built from ribot's replies."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.outbound import EscalationNotice
+from bot.types import Answer, Choice, Citation, ContactRef, Reply
+from connectors.teams import cards, render
+
+ANSWER = Answer(
+    answer="Animal experiments abroad need KI's Animal Welfare Body.",
+    grounded=True,
+    citations=(
+        Citation("4.4", "KI's Animal Welfare Body", "The Animal Welfare Body has to be contacted.", 0.9),
+        Citation("fn3", "Footnote 3", "President's decision 1-576/2024.", 0.5),
+    ),
+    contacts=(
+        ContactRef("animal_welfare_body", "KI's Animal Welfare Body", "Has to be contacted (4.4)."),
+        ContactRef("network_coordinator", "The network coordinator", "Ethical questions (4.1)."),
+    ),
+)
+
+
+def texts(node: Any) -> list[str]:
+    """Every TextBlock text and TextRun in a card, in order."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") in ("TextBlock", "TextRun"):
+            found.append(node["text"])
+        for value in node.values():
+            found += texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += texts(item)
+    return found
+
+
+def buttons(node: Any) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type", "").startswith("Action."):
+            found.append((node["title"], node.get("data", node.get("url"))))
+        for value in node.values():
+            found += buttons(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += buttons(item)
+    return found
+
+
+def test_answer_card_has_lead_quotes_with_sections_contacts_in_order_and_buttons() -> None:
+    reply = Reply(
+        kind="answer",
+        text="plain",
+        answer=ANSWER,
+        actions=[Choice("feedback:up:a1", "Helpful"), Choice("escalate:start", "Talk to a person")],
+    )
+    card = cards.reply_card(reply)
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    lines = texts(card)
+    assert lines[0] == ANSWER.answer
+    assert "Section 4.4 · KI's Animal Welfare Body" in lines
+    assert "“The Animal Welfare Body has to be contacted.”" in lines
+    assert "Footnote 3 · Footnote 3" in lines
+    first = next(i for i, line in enumerate(lines) if "KI's Animal Welfare Body**" in line)
+    second = next(i for i, line in enumerate(lines) if "The network coordinator**" in line)
+    assert lines[first].startswith("1. ") and lines[second].startswith("2. ") and first < second
+    assert buttons(card) == [
+        ("Helpful", {"action": "feedback:up:a1"}),
+        ("Talk to a person", {"action": "escalate:start"}),
+    ]
+
+
+def test_question_card_offers_each_choice_as_a_submit_button() -> None:
+    question = {
+        "slot": "area",
+        "text": "What is the collaboration about?",
+        "choices": [
+            {"value": "research", "label": "Research"},
+            {"value": "other", "label": "Something else"},
+        ],
+    }
+    bare = cards.reply_card(Reply(kind="question", text="What is it about?", question=question))
+    assert texts(bare)[0] == "What is the collaboration about?"
+    assert buttons(bare) == [
+        ("Research", {"action": "triage:answer:area:research"}),
+        ("Something else", {"action": "triage:answer:area:other"}),
+    ]
+    given = [Choice("triage:answer:area:research", "Research"), Choice("triage:cancel", "Cancel")]
+    assert [
+        b[1]["action"]
+        for b in buttons(cards.reply_card(Reply("question", "q", question=question, actions=given)))
+    ] == [
+        "triage:answer:area:research",
+        "triage:cancel",
+    ]
+
+
+def test_many_buttons_are_split_into_rows() -> None:
+    many = [Choice(f"triage:answer:area:v{n}", f"Choice {n}") for n in range(12)]
+    card = cards.reply_card(Reply(kind="question", text="Pick one", actions=many))
+    rows = [block for block in card["body"] if block["type"] == "ActionSet"]
+    assert [len(row["actions"]) for row in rows] == [5, 5, 2]
+
+
+def test_outcome_card_shows_citations_and_contacts_from_the_outcome() -> None:
+    outcome = {
+        "responsible": "individual_researcher",
+        "contacts": [
+            {
+                "id": "department_admin_support",
+                "name": "Your department's administrative support",
+                "why": "First stop (4.1).",
+            }
+        ],
+        "citations": [
+            {
+                "section": "3.2",
+                "title": "Responsibility",
+                "quote": "The individual researcher is responsible.",
+                "score": 0.7,
+            }
+        ],
+    }
+    card = cards.reply_card(Reply(kind="outcome", text="You are responsible yourself.", outcome=outcome))
+    lines = texts(card)
+    assert lines[0] == "You are responsible yourself."
+    assert "Section 3.2 · Responsibility" in lines
+    assert any("Your department's administrative support**" in line for line in lines)
+
+
+def test_long_quotes_are_shortened_and_huge_cards_fall_back_to_text() -> None:
+    long = Answer("Lead.", True, (Citation("2", "Purpose", "word " * 1000, 0.5),), ())
+    lines = texts(cards.reply_card(Reply("answer", "Lead.", answer=long)))
+    quote = next(t for t in lines if t.startswith("“"))
+    assert len(quote) <= cards.MAX_QUOTE_CHARS + 2 and quote.endswith("…”")
+    huge = Reply(kind="text", text="x" * 30_000, actions=[Choice("triage:start", "Start")])
+    activity = render.reply_activity(huge)
+    assert (
+        not activity.attachments and activity.text is not None and len(activity.text) <= render.MAX_TEXT_CHARS
+    )
+
+
+def test_plain_replies_are_plain_text_messages() -> None:
+    activity = render.reply_activity(Reply(kind="text", text="The coordinator replied: see you Monday."))
+    assert activity.text == "The coordinator replied: see you Monday." and not activity.attachments
+    card_activity = render.reply_activity(Reply(kind="answer", text="lead", answer=ANSWER))
+    assert card_activity.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
+
+
+def test_welcome_card_offers_the_assessment_and_a_person() -> None:
+    assert buttons(cards.welcome_card()) == [
+        ("Start an assessment", {"action": "triage:start"}),
+        ("Talk to a person", {"action": "escalate:start"}),
+    ]
+
+
+def test_announcement_keeps_user_words_out_of_markdown() -> None:
+    notice = EscalationNotice(
+        id=7,
+        reference="ESC-7",
+        category="security",
+        platform="teams",
+        created_at=datetime(2026, 6, 1, 9, 30, tzinfo=UTC),
+        note="",
+        text="[click me](https://evil.example) **urgent**",
+        review_url="https://ribot.ki.se/review/7",
+    )
+    card = cards.announcement_card(notice)
+    runs = [b for b in json.loads(json.dumps(card))["body"] if b["type"] == "RichTextBlock"]
+    assert runs[0]["inlines"][0] == {"type": "TextRun", "text": notice.text}
+    assert buttons(card) == [("Open in the console", "https://ribot.ki.se/review/7")]
