@@ -79,7 +79,10 @@ def _body(reply: Reply) -> list[Block]:
         outcome = reply.outcome
         cites = [_citation(c) for c in outcome.get("citations") or [] if isinstance(c, Mapping)]
         people = [_contact(c) for c in outcome.get("contacts") or [] if isinstance(c, Mapping)]
-        return section(escape(reply.text)) + citation_blocks(cites) + contact_blocks(people, with_text=False)
+        named = all(person.name in reply.text for person in people)
+        return (
+            section(escape(reply.text)) + citation_blocks(cites) + contact_blocks(people, with_text=not named)
+        )
     return section(escape(reply.text)) or section(" ")
 
 

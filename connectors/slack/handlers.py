@@ -8,65 +8,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
+from prometheus_client import Counter
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
-from slack_sdk.errors import SlackApiError
 
 from bot.types import Reply, Turn
 from connectors.services import Services
 from connectors.slack import events, views
-from connectors.slack.blocks import ACTION_PREFIX
+from connectors.slack.blocks import ACTION_PREFIX, render
 from connectors.slack.delivery import Poster
 from connectors.slack.events import Incoming, Target
+from connectors.slack.text import from_slack
+from connectors.slack.threads import ThreadWatch
 
 log = logging.getLogger("ribot.slack")
 
 READY_WAIT_SECONDS = 120.0
+ASSESS_WORDS = ("assess", "assessment", "start assessment", "start an assessment")
+HELP_WORDS = ("", "help", "?")
 FAILURE_TEXT = (
     "Sorry, something went wrong on my side and I could not answer. Please try again in a moment, or use "
     "“Talk to a person” to reach the network coordinators."
 )
 NOT_READY_TEXT = "ribot is still starting or could not load its knowledge base. Please try again shortly."
-
-
-class ThreadWatch:
-    """Which channel threads ribot takes part in, so follow-ups there need no new mention. Threads ribot
-    posted in are remembered; others are checked against the thread itself (conversations.replies), which
-    also covers threads another ribot process answered."""
-
-    def __init__(self, poster: Poster, size: int = 10_000) -> None:
-        self._poster = poster
-        self._known: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._size = size
-
-    def remember(self, channel: str, thread_ts: str) -> None:
-        self._known[(channel, thread_ts)] = None
-        self._known.move_to_end((channel, thread_ts))
-        while len(self._known) > self._size:
-            self._known.popitem(last=False)
-
-    async def takes_part(
-        self, channel: str, thread_ts: str, bot_user_id: str | None, bot_id: str | None
-    ) -> bool:
-        if (channel, thread_ts) in self._known:
-            return True
-        try:
-            response = await self._poster.client.conversations_replies(
-                channel=channel, ts=thread_ts, limit=200
-            )
-        except SlackApiError as exc:
-            log.warning("could not read thread %s in %s: %s", thread_ts, channel, exc)
-            return False
-        for message in response.get("messages") or []:
-            if (bot_user_id and message.get("user") == bot_user_id) or (
-                bot_id and message.get("bot_id") == bot_id
-            ):
-                self.remember(channel, thread_ts)
-                return True
-        return False
 
 
 class SlackHandlers:
@@ -75,6 +42,12 @@ class SlackHandlers:
         self.poster = poster
         self.threads = ThreadWatch(poster)
         self.coordinator_channel = services.settings.slack_coordinator_channel
+        self.turns = Counter(
+            "ribot_slack_turns",
+            "Slack messages, commands and clicks by outcome: answered, duplicate, ignored, failed, not_ready",
+            ["outcome"],
+            registry=services.metrics.registry,
+        )
 
     def register(self, app: AsyncApp) -> None:
         assistant = AsyncAssistant(logger=log)
@@ -95,29 +68,28 @@ class SlackHandlers:
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if not events.is_person_message(event, context.bot_user_id):
-            return
-        incoming = events.from_message(event, _team(body, context), context.bot_user_id, body.get("event_id"))
-        await self.process(incoming)
+            return self._count("ignored")
+        await self.process(self._incoming(body, event, context))
 
     async def on_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         if not events.is_person_message(event, context.bot_user_id):
-            return
+            return self._count("ignored")
         channel = str(event.get("channel") or "")
-        incoming = events.from_message(event, _team(body, context), context.bot_user_id, body.get("event_id"))
-        if not events.is_direct(channel, event.get("channel_type")):
-            # In channels ribot answers mentions (the app_mention twin) and follow-ups in its own threads.
-            thread = event.get("thread_ts")
-            if (
-                not thread
-                or events.mentions(event, context.bot_user_id)
-                or channel == self.coordinator_channel
-            ):
-                return
-            if not await self.threads.takes_part(channel, str(thread), context.bot_user_id, context.bot_id):
-                return
-        await self.process(incoming)
+        if not events.is_direct(channel, event.get("channel_type")) and not await self._follows_up(
+            event, context
+        ):
+            return self._count("ignored")
+        await self.process(self._incoming(body, event, context))
+
+    async def _follows_up(self, event: dict[str, Any], context: AsyncBoltContext) -> bool:
+        """In channels ribot answers mentions (through their app_mention twin) and, without a mention,
+        follow-ups in threads it answers; never in the coordinators' channel."""
+        channel, thread = str(event.get("channel") or ""), event.get("thread_ts")
+        if not thread or events.mentions(event, context.bot_user_id) or channel == self.coordinator_channel:
+            return False
+        return await self.threads.takes_part(channel, str(thread), context.bot_user_id, context.bot_id)
 
     async def on_assistant_thread_started(
         self,
@@ -130,31 +102,39 @@ class SlackHandlers:
         channel, thread_ts = str(thread.get("channel_id") or ""), str(thread.get("thread_ts") or "")
         key = f"slack:evt:{_team(body, context)}:{body.get('event_id') or channel + thread_ts}"
         if not channel or not thread_ts or not await self.claim(key):
-            return
-        greeting = Reply(kind="text", text=views.GREETING)
-        await self.poster.reply(Target(channel=channel, thread_ts=thread_ts), None, [greeting])
+            return self._count("duplicate")
+        await self.poster.post(
+            Target(channel=channel, thread_ts=thread_ts), render(Reply("text", views.GREETING))
+        )
         await set_suggested_prompts(prompts=views.SUGGESTED_PROMPTS)
+        self._count("answered")
 
     async def on_assistant_message(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, set_status: Any
     ) -> None:
         if not events.is_person_message(event, context.bot_user_id):
-            return
-        incoming = events.from_message(event, _team(body, context), context.bot_user_id, body.get("event_id"))
-        await self.process(incoming, thinking=set_status)
+            return self._count("ignored")
+        await self.process(self._incoming(body, event, context), thinking=set_status)
 
     async def on_home_opened(self, event: dict[str, Any], client: Any) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return
         await client.views_publish(user_id=event["user"], view=views.home_view(event.get("channel")))
 
+    def _incoming(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> Incoming:
+        incoming = events.from_message(event, _team(body, context), context.bot_user_id, body.get("event_id"))
+        if incoming.turn.text.lower().strip(" .!") in ASSESS_WORDS:
+            incoming = replace(incoming, turn=replace(incoming.turn, text="", action="triage:start"))
+        return incoming
+
     # ---- interactivity and the slash command ---------------------------------------------------------
 
     async def on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         incoming = events.from_action(body, action)
-        if incoming is not None:
-            await self.process(incoming)
+        if incoming is None:
+            return self._count("ignored")
+        await self.process(incoming)
 
     async def on_link(self, ack: AsyncAck) -> None:
         await ack()  # URL buttons open in the browser; Slack still tells the app they were clicked
@@ -165,22 +145,18 @@ class SlackHandlers:
 
         await claim_from_slack(self, body, action)
 
-    async def on_command(self, ack: AsyncAck, body: dict[str, Any], command: dict[str, Any]) -> None:
+    async def on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         await ack()
-        text = " ".join(str(command.get("text") or "").split())
-        word = text.lower()
-        if word in ("", "help", "?"):
-            response_url = command.get("response_url")
-            if response_url:
-                target = Target(channel=str(command.get("channel_id")), response_url=str(response_url))
-                await self.poster.post(target, [views.help_message()])
-            return
-        from connectors.slack.text import from_slack
-
-        if word in ("assess", "assessment", "start"):
+        text = from_slack(" ".join(str(command.get("text") or "").split()))
+        word = text.lower().strip(" .!")
+        if word in HELP_WORDS:
+            target = Target(channel=str(command.get("channel_id")), response_url=command.get("response_url"))
+            await self.poster.post(target, [views.help_message()])
+            return self._count("answered")
+        if word in ASSESS_WORDS:
             incoming = events.from_command(command, "", "triage:start")
         else:
-            incoming = events.from_command(command, from_slack(text), None)
+            incoming = events.from_command(command, text, None)
         await self.process(incoming)
 
     # ---- the pipeline ---------------------------------------------------------------------------------
@@ -190,21 +166,24 @@ class SlackHandlers:
         turn, target = incoming.turn, incoming.target
         try:
             if not await self._wait_ready():
+                self._count("not_ready")
                 if await self.claim(incoming.key):
-                    await self.poster.reply(target, None, [Reply(kind="error", text=NOT_READY_TEXT)])
+                    await self.poster.post(target, render(Reply(kind="error", text=NOT_READY_TEXT)))
                 return
             if thinking is not None:
                 await _quietly(thinking(status="is thinking…"))
             replies = await self.services.run_sync(self._claim_and_handle, incoming.key, turn)
             if replies is None:
                 log.info("dropped a delivery that was already handled", extra={"key": incoming.key})
-                return
+                return self._count("duplicate")
             await self.poster.reply(target, turn.action, replies)
             if target.thread_ts and not events.is_direct(target.channel):
                 self.threads.remember(target.channel, target.thread_ts)
+            self._count("answered")
         except Exception:
+            self._count("failed")
             log.exception("Slack turn failed", extra={"key": incoming.key})
-            await _quietly(self.poster.post(target, _failure_messages()))
+            await _quietly(self.poster.post(target, render(Reply(kind="error", text=FAILURE_TEXT))))
 
     def _claim_and_handle(self, key: str, turn: Turn) -> list[Reply] | None:
         from bot.store.events import claim_event
@@ -217,6 +196,7 @@ class SlackHandlers:
         return replies
 
     async def claim(self, key: str) -> bool:
+        """True the first time `key` is claimed by any process sharing the database."""
         from bot.store.events import claim_event
 
         if self.services.db is None:
@@ -230,15 +210,12 @@ class SlackHandlers:
             waited += 0.25
         return self.services.ready
 
+    def _count(self, outcome: str) -> None:
+        self.turns.labels(outcome=outcome).inc()
+
 
 def _team(body: dict[str, Any], context: AsyncBoltContext) -> str:
     return str(body.get("team_id") or context.team_id or "")
-
-
-def _failure_messages() -> list[dict[str, Any]]:
-    from connectors.slack.blocks import render
-
-    return render(Reply(kind="error", text=FAILURE_TEXT))
 
 
 async def _quietly(awaitable: Any) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -319,3 +320,29 @@ def _check_blocks(params: dict[str, Any]) -> str | None:
             if isinstance(label, str) and len(label) > MAX_SECTION_TEXT:
                 return f"a context text of {len(label)} characters"
     return None
+
+
+class StandInThread:
+    """Runs a `SlackStandIn` on its own event loop in a thread, so it outlives any one test's loop and can
+    serve processes started by the tests."""
+
+    def __init__(self) -> None:
+        self.standin = SlackStandIn()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="slack-standin", daemon=True)
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.standin.start(), self._loop).result(10)
+        return self.standin
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.standin.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], retry_attempt: int = 0) -> str:
+        future = asyncio.run_coroutine_threadsafe(
+            self.standin.send_envelope(kind, payload, retry_attempt), self._loop
+        )
+        return await asyncio.wrap_future(future)
