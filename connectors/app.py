@@ -89,6 +89,10 @@ def create_app(services: Services) -> web.Application:
 
 def _mount_optional_surfaces(app: web.Application, services: Services) -> None:
     """Slack, Teams and the review console add their routes here when configured."""
+    if services.settings.slack_enabled:
+        import connectors.slack
+
+        connectors.slack.mount(app, services)
     if services.settings.teams_client_id or services.settings.teams_anonymous:
         import connectors.teams
 
