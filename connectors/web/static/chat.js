@@ -68,18 +68,13 @@
 
   /* ---- summaries: Markdown as it came, and a printable HTML page built from it with text nodes ---- */
 
+  const PRINT_CSS =
+    "body{font:11pt/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111}" +
+    "h1,h2,h3{font-family:system-ui,sans-serif;line-height:1.2}blockquote{border-left:3px solid #888;" +
+    "margin:0.5rem 0;padding-left:0.8rem;color:#333}@media print{body{margin:0}}";
+
   function printable(markdown) {
     const doc = document.implementation.createHTMLDocument(t().summaryTitle);
-    doc.documentElement.setAttribute("lang", state.lang);
-    const meta = doc.createElement("meta");
-    meta.setAttribute("charset", "utf-8");
-    doc.head.prepend(meta);
-    const style = doc.createElement("style");
-    style.textContent =
-      "body{font:11pt/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111}" +
-      "h1,h2,h3{font-family:system-ui,sans-serif;line-height:1.2}blockquote{border-left:3px solid #888;" +
-      "margin:0.5rem 0;padding-left:0.8rem;color:#333}@media print{body{margin:0}}";
-    doc.head.append(style);
     let list = null;
     for (const raw of String(markdown).split("\n")) {
       const line = raw.replace(/\*\*(.+?)\*\*/g, "$1");
@@ -98,7 +93,11 @@
       node.textContent = heading ? heading[2] : line.replace(/^>\s?/, "");
       doc.body.append(node);
     }
-    return "<!doctype html>\n" + doc.documentElement.outerHTML;
+    const title = doc.querySelector("title").outerHTML;
+    return (
+      `<!doctype html>\n<html lang="${state.lang === "sv" ? "sv" : "en"}"><head><meta charset="utf-8">` +
+      `${title}<style>${PRINT_CSS}</style></head>${doc.body.outerHTML}</html>\n`
+    );
   }
 
   function summaryUrl(markdown, format) {
@@ -130,7 +129,7 @@
   function welcome() {
     return R.el("article", { class: "msg bot welcome" }, [
       R.el("h2", { class: "visually-hidden", text: t().bot }),
-      R.paragraphs(t().welcome, "lead"),
+      R.paragraphs(`${t().welcome}\n\n${t().disclaimer}`, "lead"),
     ]);
   }
 
@@ -219,23 +218,31 @@
     (choice || input).focus({ preventScroll: true });
   }
 
-  async function pressed(item, value, label) {
+  function markChosen(group, value, only) {
+    for (const button of group ? group.querySelectorAll(only || "button") : []) {
+      button.disabled = Boolean(value);
+      if (value && button.dataset.action === value) button.setAttribute("aria-pressed", "true");
+      else button.removeAttribute("aria-pressed");
+    }
+  }
+
+  async function pressed(item, value, label, group) {
     if (state.busy) return;
-    if (value.startsWith("feedback:")) {
-      if (await send({ action: value }, null)) {
-        item.feedback = true;
-        item.chosen = value;
-        save();
-        renderAll();
-        input.focus();
-      }
+    const feedback = value.startsWith("feedback:");
+    const only = feedback ? "button.feedback" : null;
+    markChosen(group, value, only);
+    const ok = await send({ action: value }, feedback ? null : label);
+    if (!ok) {
+      markChosen(group, null, only);
       return;
     }
     item.chosen = value;
-    if (!(await send({ action: value }, label))) item.chosen = undefined;
+    if (feedback) {
+      item.feedback = true;
+      group.after(R.el("p", { class: "thanks", text: t().feedbackThanks }));
+      input.focus();
+    }
     save();
-    renderAll();
-    focusAfter(Array.from(log.children).slice(-1));
   }
 
   async function poll() {

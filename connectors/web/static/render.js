@@ -110,11 +110,12 @@
       const feedback = choice.value.startsWith("feedback:");
       const cls = feedback ? "action feedback" : choice.value.startsWith("triage:answer:") ? "action choice" : "action";
       const button = el("button", { type: "button", class: cls, "data-action": choice.value }, [actionLabel(choice, t)]);
-      if (entry.chosen) {
+      const settled = entry.chosen && (!entry.feedback || feedback);
+      if (settled) {
         button.disabled = true;
         if (entry.chosen === choice.value) button.setAttribute("aria-pressed", "true");
       }
-      button.addEventListener("click", () => handlers.onAction(entry, choice.value, actionLabel(choice, t)));
+      button.addEventListener("click", () => handlers.onAction(entry, choice.value, actionLabel(choice, t), group));
       group.append(button);
     }
     return group;
