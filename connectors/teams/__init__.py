@@ -10,7 +10,7 @@ from aiohttp import web
 from connectors.teams.auth import TeamsConfigError, teams_enabled
 
 if TYPE_CHECKING:
-    from connectors.app import Services
+    from connectors.services import Services
 
 __all__ = ["TeamsConfigError", "mount", "teams_enabled"]
 
