@@ -45,12 +45,14 @@ def action_of(activity: Activity) -> str | None:
 
 
 def reference_json(activity: Activity) -> dict[str, Any]:
-    """Where to write into this conversation later. Per-message ids are left out: a stored reference only
-    changes when the conversation itself does (new service URL, renamed bot)."""
+    """Where to write into this conversation later. Per-message ids and the user's display name are left
+    out: a stored reference only changes when the conversation itself does, and holds no name."""
     reference = activity.get_conversation_reference()
     data: dict[str, Any] = reference.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude={"activity_id", "request_id"}
     )
+    if isinstance(data.get("user"), dict):
+        data["user"].pop("name", None)
     return data
 
 

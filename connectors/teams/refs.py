@@ -5,11 +5,12 @@ announcement) after a restart or from another process. The table comes from migr
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+
+from bot.store.base import utcnow
 
 metadata = sa.MetaData()
 
@@ -19,7 +20,7 @@ platform_refs = sa.Table(
     sa.Column("platform", sa.String(32), primary_key=True),
     sa.Column("conversation_id", sa.String(512), primary_key=True),
     sa.Column("reference", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
 MAX_REFERENCE_CHARS = 16_000
@@ -50,7 +51,7 @@ class ReferenceStore:
         text = json.dumps(reference, ensure_ascii=False, sort_keys=True)
         if not conversation_id or len(conversation_id) > 512 or len(text) > MAX_REFERENCE_CHARS:
             return
-        now = datetime.now(UTC)
+        now = utcnow()
         key = self._key(conversation_id)
         with self._engine.begin() as conn:
             current = conn.execute(sa.select(platform_refs.c.reference).where(key)).scalar_one_or_none()

@@ -27,6 +27,7 @@ def test_personal_message_becomes_a_turn() -> None:
     assert reference["bot"]["id"] == acts.BOT_ID
     assert reference["conversation"]["id"] == turn.conversation_id
     assert "activityId" not in reference
+    assert reference["user"] == {"id": acts.USER["id"], "aadObjectId": acts.USER["aadObjectId"]}
 
 
 def test_channel_mention_is_stripped_and_other_mentions_keep_their_names() -> None:
