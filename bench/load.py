@@ -202,7 +202,9 @@ async def bench(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="an already running server (default: start one on a free port)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration per concurrency")
@@ -228,9 +230,10 @@ def main() -> int:
     print(f"ribot load benchmark: {url}, {os.cpu_count()} CPUs, {args.seconds:.0f} s per concurrency")
     print_table(rows)
     last = rows[-1]
+    print("target at concurrency 32: >= 100 answers/s with p95 <= 300 ms, /healthz p95 <= 50 ms")
     print(
-        f"target at concurrency 32: >= 100 answers/s with p95 <= 300 ms, /healthz p95 <= 50 ms -> "
-        f"{last['answers_per_second']} answers/s, p95 {last['p95_ms']} ms, /healthz p95 {last['healthz_p95_ms']} ms"
+        f"measured at concurrency {last['concurrency']}: {last['answers_per_second']} answers/s, "
+        f"p95 {last['p95_ms']} ms, /healthz p95 {last['healthz_p95_ms']} ms"
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import threading
@@ -96,7 +97,8 @@ class Services:
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run blocking work (the conversation engine, database calls) off the event loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args))
+        context = contextvars.copy_context()  # keeps the request id on the worker thread's log lines
+        return await loop.run_in_executor(self.executor, partial(context.run, fn, *args))
 
     def close(self) -> None:
         if self.answerer is not None:

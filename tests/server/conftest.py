@@ -7,6 +7,7 @@ end-to-end and browser tests use the real components (`real_server`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class StubEngine:
 
     def handle(self, turn: Turn) -> list[Reply]:
         self.turns.append(turn)
+        logging.getLogger("ribot.stub-engine").info("handling a turn")
         self.started.set()
         if self.block is not None:
             self.block.wait(10)
@@ -173,3 +175,57 @@ async def _wait_ready(client: TestClient[Any, Any], attempts: int = 300) -> None
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the server never became ready")
+
+
+@dataclass
+class LiveServer:
+    """A real server (the real loader unless told otherwise) on its own event loop in a thread."""
+
+    base: str
+    services: Services
+    loop: Any
+
+    def deliver(self, conversation_id: str, replies: list[Reply]) -> None:
+        import asyncio
+
+        ref = {"platform": "web", "conversation_id": conversation_id}
+        coro = self.services.outbound.deliver("web", ref, replies)
+        asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    settings_factory: Callable[..., Settings], retriever: Any, tmp_path_factory: Any
+) -> Iterator[LiveServer]:
+    import asyncio
+
+    from connectors.cli_serve import run_app
+
+    database = tmp_path_factory.mktemp("live-db") / "ribot.sqlite3"
+    settings = settings_factory(port=0, shutdown_timeout=5, database_url=f"sqlite:///{database}")
+    services = build_services(settings)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    port: list[int] = []
+    listening = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        def on_listen(bound: int) -> None:
+            port.append(bound)
+            listening.set()
+
+        loop.run_until_complete(
+            run_app(create_app(services), settings, stop=stop, announce=False, on_listen=on_listen)
+        )
+
+    thread = threading.Thread(target=run, name="live-server", daemon=True)
+    thread.start()
+    assert listening.wait(30), "the live server did not start listening"
+    services._ready.wait(240)
+    if not services.ready:
+        pytest.fail(f"the live server did not load its components: {services.load_error}")
+    yield LiveServer(f"http://127.0.0.1:{port[0]}", services, loop)
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(60)

@@ -81,6 +81,23 @@ async def test_requests_are_logged_as_json_with_their_id(client: Client) -> None
     assert any(line["status"] == 400 and line["request_id"] != "req-42" for line in lines)
 
 
+async def test_worker_thread_logs_carry_the_request_id(client: Client) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    engine_log = logging.getLogger("ribot.stub-engine")
+    engine_log.addHandler(handler)
+    engine_log.setLevel(logging.INFO)
+    try:
+        body = {"conversation_id": "conv-logging-01", "text": "hi"}
+        response = await client.post("/api/chat", json=body, headers={"X-Request-Id": "chat-77"})
+        assert response.status == 200
+    finally:
+        engine_log.removeHandler(handler)
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["msg"] == "handling a turn" and line["request_id"] == "chat-77"
+
+
 def test_json_formatter_keeps_extras_and_exceptions() -> None:
     try:
         raise ValueError("boom")
