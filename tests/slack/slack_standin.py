@@ -45,6 +45,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    ok: bool = True  # False when the stand-in refused it (rate limited, bad token, invalid blocks)
 
 
 class SlackStandIn:
@@ -108,15 +109,24 @@ class SlackStandIn:
         self.messages.setdefault(channel, []).append(message)
         return message
 
-    def of(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
+    def of(self, method: str, ok: bool | None = True) -> list[Call]:
+        """Calls of one method; by default only those the stand-in accepted."""
+        return [c for c in list(self.calls) if c.method == method and (ok is None or c.ok == ok)]
 
     def posts(self, channel: str | None = None, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Messages ribot posted (accepted chat.postMessage calls), optionally in one channel or thread."""
         found = [c.params for c in self.of("chat.postMessage")]
         if channel is not None:
             found = [p for p in found if p.get("channel") == channel]
         if thread_ts is not None:
             found = [p for p in found if p.get("thread_ts") == thread_ts]
+        return found
+
+    def bot_messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """ribot's messages in a channel as they stand now (after any chat.update), oldest first."""
+        found = [m for m in list(self.messages.get(channel, [])) if m.get("bot_id") == BOT_ID]
+        if thread_ts is not None:
+            found = [m for m in found if m.get("thread_ts") == thread_ts]
         return found
 
     def everything_sent(self) -> str:
@@ -136,20 +146,24 @@ class SlackStandIn:
         method = request.match_info["method"]
         params = await _params(request)
         token = _token(request, params)
-        self.calls.append(Call(method, params, token))
+        call = Call(method, params, token)
+        self.calls.append(call)
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1
+            call.ok = False
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limit[1])}
             )
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if token != expected:
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        body: dict[str, Any] = handler(params)
+        if token != expected:
+            body: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        elif handler is None:
+            body = {"ok": False, "error": "unknown_method"}
+        else:
+            body = handler(params)
+        call.ok = bool(body.get("ok"))
         return web.json_response(body)
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,271 @@
+"""Slack delivery benchmark: signed Events API deliveries to `ribot serve`'s `/slack/events`, with Slack-style
+retries (same body and event_id, `X-Slack-Retry-Num`) mixed in, against a local stand-in for Slack's Web API.
+
+Run from the repository root:
+
+    .venv/bin/python bench/slack_events.py                      # 200 events, concurrency 50, one process
+    .venv/bin/python bench/slack_events.py --processes 2        # two processes sharing one database;
+                                                                # retries go to the other process
+
+Prints the acknowledgement latency (p50, p95, max; Slack gives up and retries after 3 s) and checks that every
+event was answered exactly once: each user message gets one reply set, and every retry is recognised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "slack"))
+
+from slack_payloads import SlackSender, app_mention, event_callback, message  # noqa: E402
+from slack_standin import BOT_TOKEN, SIGNING_SECRET, SlackStandIn, StandInThread  # noqa: E402
+
+QUESTIONS = [
+    "Who carries out the risk assessment for an individual research collaboration?",
+    "Our partners overseas will perform animal experiments. What do we need to do?",
+    "Where do I start if I need support with a risk assessment?",
+    "Who gives guidance on security issues in international collaborations?",
+    "Which five areas does a risk assessment consider?",
+    "Vem kontaktar jag om djurförsök utomlands?",
+]
+ACK_LIMIT = 3.0
+
+
+@dataclass
+class Delivery:
+    body: dict[str, Any]
+    channel: str
+    thread_ts: str | None  # where the answer goes
+    retry: int = 0
+    server: int = 0
+
+
+@dataclass
+class Results:
+    acks: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(
+    standin: SlackStandIn, data_dir: Path, database_url: str, log_dir: Path, n: int
+) -> tuple[Any, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "RIBOT_"))}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        ANONYMIZED_TELEMETRY="False",
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=standin.api_url,
+        RIBOT_DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url,
+        LOG_LEVEL="warning",
+    )
+    log = (log_dir / f"ribot-{n}.log").open("w")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "ribot"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=log_dir,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(url: str, process: Any, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"ribot serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("ribot serve did not become ready")
+
+
+def build_deliveries(events: int, retry_share: float, servers: int, seed: int) -> tuple[list[Delivery], int]:
+    rng = random.Random(seed)
+    originals: list[Delivery] = []
+    for i in range(events):
+        question = QUESTIONS[i % len(QUESTIONS)]
+        if i % 3 == 2:
+            channel = f"D0BENCH{i:05d}"
+            event = message(channel, f"U0BENCH{i % 40:03d}", question, channel_type="im")
+            originals.append(Delivery(event_callback(event), channel, None))
+        else:
+            channel = f"C0BENCH{i % 10:02d}"
+            event = app_mention(channel, f"U0BENCH{i % 40:03d}", question)
+            originals.append(Delivery(event_callback(event), channel, event["ts"]))
+    deliveries = list(originals)
+    for original in originals:
+        original.server = rng.randrange(servers)
+        if rng.random() < retry_share:
+            for attempt in range(1, rng.choice((1, 1, 2)) + 1):
+                server = (original.server + attempt) % servers
+                deliveries.append(
+                    Delivery(original.body, original.channel, original.thread_ts, attempt, server)
+                )
+    rng.shuffle(deliveries)
+    return deliveries, len(deliveries) - len(originals)
+
+
+async def send_all(urls: list[str], deliveries: list[Delivery], concurrency: int) -> Results:
+    results = Results()
+    limit = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def one(delivery: Delivery) -> None:
+            sender = SlackSender(f"{urls[delivery.server]}/slack/events", SIGNING_SECRET)
+            async with limit:
+                started = time.perf_counter()
+                response = await sender.send_event(session, delivery.body, retry=delivery.retry)
+                results.acks.append(time.perf_counter() - started)
+                results.statuses[response.status] = results.statuses.get(response.status, 0) + 1
+
+        await asyncio.gather(*(one(d) for d in deliveries))
+    return results
+
+
+def turns(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("ribot_slack_turns_total{"):
+            outcome = line.split('outcome="')[1].split('"')[0]
+            found[outcome] = found.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def settled(urls: list[str], expected: int, timeout: float = 180.0) -> dict[str, float]:
+    """Waits until the servers have finished every delivery (answered, duplicate or failed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        totals: dict[str, float] = {}
+        for url in urls:
+            for outcome, value in turns(url).items():
+                totals[outcome] = totals.get(outcome, 0.0) + value
+        if sum(totals.values()) >= expected or time.monotonic() > deadline:
+            return totals
+        time.sleep(0.25)
+
+
+def answers_per_event(standin: SlackStandIn, deliveries: list[Delivery]) -> dict[str, int]:
+    """Number of reply messages ribot posted for each distinct user message."""
+    counts: dict[str, int] = {}
+    for delivery in {d.body["event_id"]: d for d in deliveries}.values():
+        posts = standin.posts(channel=delivery.channel, thread_ts=delivery.thread_ts)
+        if delivery.thread_ts is None:
+            posts = [p for p in posts if not p.get("thread_ts")]
+        counts[delivery.body["event_id"]] = len(posts)
+    return counts
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def report(
+    args: argparse.Namespace,
+    results: Results,
+    retries: int,
+    totals: dict[str, float],
+    per_event: dict[str, int],
+) -> bool:
+    acks_ms = [a * 1000 for a in results.acks]
+    replies_per_message = sorted(set(per_event.values()))
+    over = sum(1 for a in results.acks if a >= ACK_LIMIT)
+    print(
+        f"deliveries: {len(results.acks)} ({args.events} events + {retries} retries), "
+        f"concurrency {args.concurrency}, {args.processes} process(es)"
+    )
+    print(f"HTTP statuses: {dict(sorted(results.statuses.items()))}")
+    print(
+        f"ack latency ms: p50 {statistics.median(acks_ms):.1f}  p95 {percentile(acks_ms, 0.95):.1f}  "
+        f"max {max(acks_ms):.1f}  (over {ACK_LIMIT:.0f} s: {over})"
+    )
+    print(f"turn outcomes: {json.dumps({k: int(v) for k, v in sorted(totals.items())})}")
+    print(f"reply messages per user message: {replies_per_message}")
+    ok = (
+        over == 0
+        and results.statuses == {200: len(results.acks)}
+        and int(totals.get("answered", 0)) == args.events
+        and int(totals.get("duplicate", 0)) == retries
+        and len(replies_per_message) == 1
+        and replies_per_message[0] >= 1
+        and len(per_event) == args.events
+    )
+    print("exactly one answer per event: " + ("yes" if ok else "NO"))
+    return ok
+
+
+async def main(args: argparse.Namespace) -> int:
+    runner = StandInThread()
+    standin = runner.start()
+    work = Path(tempfile.mkdtemp(prefix="ribot-slack-bench-"))
+    database_url = args.database_url or f"sqlite:///{work / 'bench.sqlite3'}"
+    data_dir = Path(args.data_dir) if args.data_dir else work / "data"
+    servers = []
+    try:
+        for n in range(args.processes):
+            process, url = start_server(standin, data_dir, database_url, work, n)
+            servers.append((process, url))
+            wait_ready(url, process)
+        urls = [url for _, url in servers]
+        deliveries, retries = build_deliveries(args.events, args.retry_share, args.processes, args.seed)
+        results = await send_all(urls, deliveries, args.concurrency)
+        totals = await asyncio.to_thread(settled, urls, len(deliveries))
+        ok = report(args, results, retries, totals, answers_per_event(standin, deliveries))
+        return 0 if ok else 1
+    finally:
+        for process, _ in servers:
+            process.terminate()
+            process.wait(30)
+        runner.stop()
+        print(f"server logs: {work}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--retry-share", type=float, default=0.25, help="share of events Slack delivers again"
+    )
+    parser.add_argument("--processes", type=int, default=1, help="ribot serve processes sharing the database")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--data-dir", help="RIBOT_DATA_DIR with a built index (default: build one)")
+    parser.add_argument("--seed", type=int, default=7)
+    raise SystemExit(asyncio.run(main(parser.parse_args())))
