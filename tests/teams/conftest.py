@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from threading import Lock
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # the helper modules beside the tests (pytest runs with importlib mode)
 
-from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
 from connector_standin import ConnectorStandIn  # noqa: E402
+from playground_harness import (  # noqa: E402
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Playground,
+    ServerThread,
+    free_port,
+    is_local,
+)
 
 from bot.settings import Settings  # noqa: E402
+from bot.types import Reply, Turn  # noqa: E402
 
 CLIENT_ID_VARIABLE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
 
@@ -61,3 +74,135 @@ async def connector() -> AsyncIterator[tuple[ConnectorStandIn, str]]:
     await server.start_server()
     yield standin, str(server.make_url("/"))
     await server.close()
+
+
+# --- End-to-end: ribot's server, the Agents Playground and chromium ---------------------------------------
+
+
+PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+READY_TIMEOUT = 300.0
+
+
+@pytest.fixture(scope="session")
+def teams_pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the end-to-end server, dropped afterwards."""
+    import psycopg
+
+    name = f"ribot_teams_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class TurnRecorder:
+    """Delegates to the real conversation engine and keeps the Turns it was given."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.turns: list[Turn] = []
+        self._lock = Lock()
+
+    def handle(self, turn: Turn) -> list[Reply]:
+        with self._lock:
+            self.turns.append(turn)
+        result: list[Reply] = self.engine.handle(turn)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+
+@dataclass
+class TeamsStack:
+    server: ServerThread
+    playground: Playground
+    services: Any
+    recorder: TurnRecorder
+    markers: set[str] = field(default_factory=set)
+
+    def marker(self) -> str:
+        value = uuid.uuid4().hex[:8]
+        self.markers.add(value)
+        return value
+
+
+def _wait_ready(server: ServerThread, services: Any) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if services.load_error:
+            pytest.fail(f"ribot could not load: {services.load_error}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail("ribot never became ready")
+
+
+@pytest.fixture(scope="session")
+def teams_stack(
+    retriever: Any, data_dir: Path, teams_pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TeamsStack]:
+    """`ribot serve`'s application, Teams in anonymous mode, on PostgreSQL; the Playground facing it."""
+    from connectors.app import build_services, create_app
+
+    settings = Settings(ribot_data_dir=data_dir, database_url=teams_pg_url, teams_anonymous=True, port=0)
+    services = build_services(settings)
+    server = ServerThread(lambda: create_app(services), free_port()).start()
+    playground: Playground | None = None
+    try:
+        _wait_ready(server, services)
+        recorder = TurnRecorder(services.engine)
+        services.engine = recorder
+        playground = Playground(f"{server.url}/api/messages", tmp_path_factory.mktemp("playground")).start()
+        yield TeamsStack(server, playground, services, recorder)
+    finally:
+        if playground is not None:
+            playground.stop()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium (the tests never download a browser)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def playground_page(chromium: Any, teams_stack: TeamsStack, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The Playground's Teams page; requests leaving the machine (its CDN fonts) are blocked."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+
+    def only_local(route: Any) -> None:
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(teams_stack.playground.url)
+    page.locator('[data-lexical-editor="true"][role=textbox]').wait_for()
+    try:
+        yield page
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        context.close()
