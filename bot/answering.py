@@ -22,7 +22,7 @@ MAX_CITATIONS = 3
 MIN_COSINE = 0.40
 MIN_COVERAGE = 0.60
 # Passages scoring below this share of the best one are not quoted: they would dilute the answer.
-MIN_RELATIVE_SCORE = 0.55
+MIN_RELATIVE_SCORE = 0.7
 
 SWEDISH_NOTICE = (
     "(Svaret är på engelska: riktlinjerna citeras i sin engelska lydelse. "
@@ -79,7 +79,7 @@ def compose(found: Retrieval) -> Answer:
         answer=lead,
         grounded=True,
         citations=tuple(citations),
-        contacts=tuple(contacts_for_answer(found.query, found.language, [c.section for c in citations])),
+        contacts=tuple(contacts_for_answer(found.query, found.language, citations)),
         language=found.language,
     )
 

@@ -4,6 +4,7 @@ mapped onto the guidelines' wording)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -19,7 +20,8 @@ from knowledge.text import QUESTION_WORDS, content_words, detect_language
 # score fusion is brittle when one list is flat. The sum keeps both; measured on the development set, any
 # dense weight between 0.3 and 0.6 and RRF_K between 10 and 60 gave the same ranking.
 RRF_K = 60
-BM25_HALF = 6.0
+MAX_FUSED = 2.0  # all four parts at their best; scores are shown divided by it, in [0, 1]
+_SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 
 class Encoder(Protocol):
@@ -76,7 +78,7 @@ class HybridRetriever:
         hits = tuple(
             Hit(
                 passage=self.passages[pid],
-                score=_relevance(sims.get(pid, 0.0), lexical[pid]),
+                score=round(min(1.0, fused[pid] / MAX_FUSED), 4),
                 dense=sims.get(pid, 0.0),
                 lexical=lexical[pid],
             )
@@ -88,8 +90,12 @@ class HybridRetriever:
         )
 
     def _coverage(self, question: str, language: str) -> float:
-        """Share of the question's subject words that the guidelines (or the glossary) know."""
-        subject = [w for w in content_words(question, language) if w not in QUESTION_WORDS]
+        """Share of the subject words that the guidelines (or the glossary) know, for the best-covered
+        sentence: a greeting or an instruction around a real question does not hide it."""
+        return max((self._sentence_coverage(s, language) for s in _SENTENCES.split(question)), default=0.0)
+
+    def _sentence_coverage(self, sentence: str, language: str) -> float:
+        subject = [w for w in content_words(sentence, language) if w not in QUESTION_WORDS]
         if not subject:
             return 0.0
         known = 0
@@ -97,11 +103,4 @@ class HybridRetriever:
             terms = self.glossary.terms_for(word, language) or ""
             known += bool(self.bm25.known_share(f"{word} {terms}") > 0)
         return known / len(subject)
-
-
-def _relevance(cosine: float, bm25: float) -> float:
-    """One number in [0, 1] for how well a passage matches: mostly meaning, partly shared words."""
-    lexical = bm25 / (bm25 + BM25_HALF)
-    return round(max(0.0, 0.7 * cosine + 0.3 * lexical), 4)
-
 

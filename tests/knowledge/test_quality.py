@@ -1,0 +1,67 @@
+"""Retrieval, routing, grounding and quotes on the development set and on ribot's own probe set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from connectors.cli_eval import evaluate
+
+pytestmark = pytest.mark.slow
+PROBE = Path(__file__).resolve().parent.parent / "data" / "probe.yaml"
+
+
+def _without_triage(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "triage"}
+
+
+def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(answerer: Any, dev_set: dict[str, Any]) -> None:
+    report = evaluate(_without_triage(dev_set), answerer.ask_many, baseline=True)
+    assert report["recall_at_3"] >= 0.95 and report["mrr"] >= 0.90, report["retrieval_failures"]
+    assert report["routing_failures"] == [] and report["routing_checked"] >= 5
+    assert report["fact_failures"] == [] and report["facts_checked"] >= 3
+    assert report["not_declined"] == [] and report["wrongly_declined"] == []
+    assert report["quote_failures"] == [] and report["quotes_checked"] >= len(dev_set["questions"])
+    base = report["baseline"]
+    assert report["recall_at_3"] >= base["recall_at_3"] and report["mrr"] > base["mrr"]
+
+
+def test_probe_set_generalises(answerer: Any) -> None:
+    report = evaluate(yaml.safe_load(PROBE.read_text(encoding="utf-8")), answerer.ask_many, baseline=False)
+    assert report["recall_at_3"] >= 0.9 and report["mrr"] >= 0.85, report["retrieval_failures"]
+    assert report["not_declined"] == [] and report["wrongly_declined"] == []
+    assert report["routing_failures"] == [] and report["quote_failures"] == []
+
+
+def test_ethics_committee_is_never_the_first_contact(answerer: Any) -> None:
+    for question in [
+        "I want to raise an ethical concern with the Committee for Ethics and Good Research Practice.",
+        "Who can escalate issues to the ethics committee?",
+    ]:
+        ids = [c.id for c in answerer.ask(question).contacts]
+        assert ids and ids[0] != "ethics_committee"
+        if "ethics_committee" in ids:
+            assert ids.index("network_coordinator") < ids.index("ethics_committee")
+
+
+def test_swedish_questions_are_answered_in_english_and_say_so(answerer: Any) -> None:
+    answer = answerer.ask("Vem ska informeras om resultatet av riskbedömningen i forskningen?")
+    assert answer.language == "sv" and answer.grounded
+    assert answer.citations[0].section == "3.2"
+    assert "engelska" in answer.answer and "English" in answer.answer
+
+
+def test_uncovered_requests_say_why_and_offer_a_person(answerer: Any) -> None:
+    answer = answerer.ask("Which countries are blacklisted for research partnerships?")
+    assert not answer.grounded and answer.citations == ()
+    assert "no list of countries" in answer.answer
+    assert [c.id for c in answer.contacts] == ["network_coordinator"]
+
+
+def test_the_lead_is_a_sentence_of_the_first_quoted_passages(answerer: Any) -> None:
+    answer = answerer.ask("Who is responsible for collaborations at programme level?")
+    quoted = answer.answer.split('says: "', 1)[1].rstrip('"')
+    assert any(quoted in c.quote for c in answer.citations)
