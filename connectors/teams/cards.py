@@ -9,6 +9,7 @@ Action.Submit buttons whose `data.action` carries the core's action string, so a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -136,17 +137,29 @@ def card(body: list[Json], fallback: str) -> Json:
     }
 
 
-def answer_body(answer: Answer) -> list[Json]:
-    body = [text_block(answer.answer)]
+def answer_body(answer: Answer, full_text: str = "") -> list[Json]:
+    """Anything said before the answer (e.g. that an old assessment expired), the answer, its sources."""
+    body = []
+    before = full_text.find(answer.answer) if answer.answer else -1
+    if before > 0 and full_text[:before].strip():
+        body.append(text_block(full_text[:before].strip(), isSubtle=True))
+    body.append(text_block(answer.answer))
     if answer.notice:
         body.append(text_block(answer.notice, isSubtle=True, size="Small"))
     return body + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
 
 
 def question_body(reply: Reply) -> list[Json]:
+    """What ribot understood so far, then the question; the plain text's numbered choices and typing hint
+    are left out because the buttons replace them."""
     question = reply.question or {}
-    text = str(question.get("text") or reply.text)
-    body = [text_block(text, weight="Bolder")]
+    asked = str(question.get("text") or "")
+    blocks = reply.text.split("\n\n")
+    at = next((i for i, block in enumerate(blocks) if asked and block.startswith(asked)), None)
+    if at is None:
+        return [text_block(reply.text)]
+    body = [text_block(block, isSubtle=True) for block in blocks[:at] if block.strip()]
+    body.append(text_block(asked, weight="Bolder"))
     help_text = question.get("help")
     if isinstance(help_text, str) and help_text:
         body.append(text_block(help_text, isSubtle=True, size="Small"))
@@ -166,18 +179,39 @@ def question_choices(reply: Reply) -> list[Choice]:
     ]
 
 
+_SOURCE_LINE = re.compile(r'^\[[0-9a-z.]+\] ["“]')
+_NUMBERED_LINE = re.compile(r"^\d+\. ")
+
+
+def _is_sources(lines: list[str]) -> bool:
+    return len(lines) > 1 and all(_SOURCE_LINE.match(line) for line in lines[1:])
+
+
+def _is_contacts(lines: list[str], count: int) -> bool:
+    return count > 0 and len(lines) == count + 1 and all(_NUMBERED_LINE.match(line) for line in lines[1:])
+
+
 def outcome_body(reply: Reply) -> list[Json]:
+    """The outcome's text, with its source and contact lists shown as quoted passages and ordered contacts."""
     outcome = reply.outcome or {}
-    body = [text_block(reply.text)]
+    contacts = contacts_from_json(outcome.get("contacts") or [])
+    body: list[Json] = []
+    for block in reply.text.split("\n\n"):
+        lines = block.splitlines()
+        if not lines or _is_sources(lines) or _is_contacts(lines, len(contacts)):
+            continue
+        body.append(text_block(block.replace("[ ] ", "☐ ")))
+    if not body:
+        body.append(text_block(reply.text))
+    body += contact_blocks(contacts)
     body += citation_blocks(citations_from_json(outcome.get("citations") or []))
-    body += contact_blocks(contacts_from_json(outcome.get("contacts") or []))
     return body
 
 
 def reply_card(reply: Reply) -> Json:
     """The Adaptive Card for one reply."""
     if reply.kind == "answer" and reply.answer is not None:
-        body = answer_body(reply.answer)
+        body = answer_body(reply.answer, reply.text)
         choices = list(reply.actions)
     elif reply.kind == "question":
         body = question_body(reply)

@@ -11,10 +11,10 @@ from connectors.teams import cards
 MAX_TEXT_CHARS = 20_000
 
 
-def text_activity(text: str) -> Activity:
+def text_activity(text: str, text_format: str = "plain") -> Activity:
     if len(text) > MAX_TEXT_CHARS:
         text = text[: MAX_TEXT_CHARS - 1] + "…"
-    return Activity(type=ActivityTypes.message, text=text, text_format="plain")
+    return Activity(type=ActivityTypes.message, text=text, text_format=text_format)
 
 
 def card_activity(card: cards.Json, summary: str) -> Activity:
@@ -24,7 +24,8 @@ def card_activity(card: cards.Json, summary: str) -> Activity:
 
 def reply_activity(reply: Reply) -> Activity:
     if not cards.needs_card(reply):
-        return text_activity(reply.text)
+        # The assessment summary is written in markdown, which Teams renders in a text message.
+        return text_activity(reply.text, "markdown" if reply.data.get("summary") else "plain")
     card = cards.reply_card(reply)
     if not cards.fits(card):
         return text_activity(reply.text)

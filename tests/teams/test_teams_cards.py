@@ -82,21 +82,32 @@ def test_question_card_offers_each_choice_as_a_submit_button() -> None:
             {"value": "research", "label": "Research"},
             {"value": "other", "label": "Something else"},
         ],
+        "help": "Pick the closest.",
     }
-    bare = cards.reply_card(Reply(kind="question", text="What is it about?", question=question))
-    assert texts(bare)[0] == "What is the collaboration about?"
+    text = (
+        "Let's look at your plan.\n\nWhat I understood so far:\n- Formalised: Yes\n\n"
+        "What is the collaboration about?\n1. Research\n2. Something else\n\n"
+        "Answer with a number or in your own words."
+    )
+    bare = cards.reply_card(Reply(kind="question", text=text, question=question))
+    assert texts(bare) == [
+        "Let's look at your plan.",
+        "What I understood so far:\n- Formalised: Yes",
+        "What is the collaboration about?",
+        "Pick the closest.",
+    ]
     assert buttons(bare) == [
         ("Research", {"action": "triage:answer:area:research"}),
         ("Something else", {"action": "triage:answer:area:other"}),
     ]
     given = [Choice("triage:answer:area:research", "Research"), Choice("triage:cancel", "Cancel")]
-    assert [
-        b[1]["action"]
-        for b in buttons(cards.reply_card(Reply("question", "q", question=question, actions=given)))
-    ] == [
+    with_controls = cards.reply_card(Reply("question", text, question=question, actions=given))
+    assert [b[1]["action"] for b in buttons(with_controls)] == [
         "triage:answer:area:research",
         "triage:cancel",
     ]
+    odd = cards.reply_card(Reply("question", "Something unexpected", question=question, actions=given))
+    assert texts(odd) == ["Something unexpected"]
 
 
 def test_many_buttons_are_split_into_rows() -> None:
@@ -112,24 +123,39 @@ def test_outcome_card_shows_citations_and_contacts_from_the_outcome() -> None:
         "contacts": [
             {
                 "id": "department_admin_support",
-                "name": "Your department's administrative support",
-                "why": "First stop (4.1).",
-            }
+                "name": "Your department's admin support",
+                "why": "First (4.1).",
+            },
+            {"id": "gvs", "name": "GVS", "why": "Second (4.1)."},
         ],
-        "citations": [
-            {
-                "section": "3.2",
-                "title": "Responsibility",
-                "quote": "The individual researcher is responsible.",
-                "score": 0.7,
-            }
-        ],
+        "citations": [{"section": "3.2", "title": "Responsibility", "quote": "Everyone is responsible."}],
     }
-    card = cards.reply_card(Reply(kind="outcome", text="You are responsible yourself.", outcome=outcome))
+    text = (
+        "Here is what KI's guidelines say.\n\nResponsible: You\nReport to: Your line manager\n\n"
+        "Contacts:\n1. Your department's admin support: First (4.1).\n2. GVS: Second (4.1).\n\n"
+        "Risk areas:\n[ ] The partner: Who is the partner?\n\n"
+        'Sources:\n[3.2] "Everyone is responsible."\n\nribot does not approve or reject collaborations.'
+    )
+    card = cards.reply_card(Reply(kind="outcome", text=text, outcome=outcome))
     lines = texts(card)
-    assert lines[0] == "You are responsible yourself."
+    assert lines[:4] == [
+        "Here is what KI's guidelines say.",
+        "Responsible: You\nReport to: Your line manager",
+        "Risk areas:\n☐ The partner: Who is the partner?",
+        "ribot does not approve or reject collaborations.",
+    ]
     assert "Section 3.2 · Responsibility" in lines
-    assert any("Your department's administrative support**" in line for line in lines)
+    assert "“Everyone is responsible.”" in lines
+    assert lines.index("1. **Your department's admin support**: First (4.1).") < lines.index(
+        "2. **GVS**: Second (4.1)."
+    )
+
+
+def test_answer_card_keeps_what_was_said_before_the_answer() -> None:
+    reply = Reply(
+        kind="answer", text=f"Your earlier assessment expired.\n\n{ANSWER.answer}\n\n[4.4] ...", answer=ANSWER
+    )
+    assert texts(cards.reply_card(reply))[:2] == ["Your earlier assessment expired.", ANSWER.answer]
 
 
 def test_long_quotes_are_shortened_and_huge_cards_fall_back_to_text() -> None:
