@@ -23,6 +23,64 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
 
 Condition = dict[str, tuple[str, ...]]
 
+# Messages the conversation code shows; the flow file must define each, in both languages.
+MESSAGE_KEYS = frozenset(
+    [
+        "start",
+        "understood",
+        "noted",
+        "answer_hint",
+        "multiple_hint",
+        "not_understood",
+        "which_ones",
+        "too_long",
+        "empty",
+        "unknown_command",
+        "unknown_action",
+        "help",
+        "about_question",
+        "nothing_to_undo",
+        "went_back",
+        "cancelled",
+        "not_active",
+        "offer",
+        "offer_declined",
+        "resume",
+        "expired",
+        "escalation",
+        "feedback_thanks",
+        "outcome_intro",
+        "responsible",
+        "report_to",
+        "decides",
+        "ultimate",
+        "raise_with",
+        "nobody_named",
+        "what_applies",
+        "contacts",
+        "risk_areas",
+        "sources",
+        "no_verdict",
+        "summary_offer",
+        "summary_title",
+        "situation",
+        "your_words",
+        "date",
+        "guideline_version",
+        "no_summary",
+        "checklist_hint",
+        "label_start",
+        "label_no_thanks",
+        "label_back",
+        "label_restart",
+        "label_cancel",
+        "label_person",
+        "label_summary",
+        "value_yes",
+        "value_no",
+    ]
+)
+
 
 class FlowError(ValueError):
     """The flow file is invalid; the message says where."""
@@ -110,6 +168,7 @@ class Flow:
     statements: dict[str, Statement]
     routing: tuple[Rule, ...]
     additions: tuple[Rule, ...]
+    messages: dict[str, Text]
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -127,6 +186,11 @@ class Flow:
 
     def route(self, known: dict[str, str]) -> Rule | None:
         return next((r for r in self.routing if matches(r.when, known)), None)
+
+    def say(self, key: str, language: str, **values: object) -> str:
+        """A message from the flow's `messages`, with `{name}` places filled in."""
+        text = self.messages[key].get(language)
+        return text.format(**values) if values else text
 
 
 def matches(when: Condition, known: dict[str, str]) -> bool:
@@ -224,6 +288,7 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
         statements=statements,
         routing=tuple(_rule(r) for r in raw["routing"]),
         additions=tuple(_rule(r) for r in raw["additions"]),
+        messages={key: _text(t) for key, t in raw["messages"].items()},
     )
     check(flow)
     return flow
@@ -231,6 +296,9 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
 
 def check(flow: Flow) -> None:
     """Cross-references the schema cannot express."""
+    missing_messages = sorted(MESSAGE_KEYS - set(flow.messages))
+    if missing_messages:
+        raise FlowError(f"messages missing: {missing_messages}")
     asked = [q.slot for q in flow.questions]
     if sorted(asked) != sorted(flow.slots):
         raise FlowError("every slot needs exactly one question")

@@ -1,0 +1,250 @@
+"""Decides what one message or button press means for the conversation and lets the engine act on it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import intents
+from bot import slots as extractor
+from bot.inputs import MAX_QUESTION_CHARS
+from bot.triage import Reading, TriageState
+from bot.types import Choice, Reply
+from knowledge.text import detect_language
+
+if TYPE_CHECKING:
+    from bot.conversation import ConversationEngine, Exchange
+
+MAX_TRIAGE_REPLY = MAX_QUESTION_CHARS
+QUESTION_MIN_WORDS = 4  # shorter messages ending in "?" are read as answers ("2?", "yes?")
+
+
+def dispatch(
+    engine: ConversationEngine, ex: Exchange, answers: dict[str, str] | None, force_triage: bool
+) -> None:
+    if ex.turn.action:
+        action(engine, ex, ex.turn.action)
+    elif force_triage:
+        triage_line(engine, ex, ex.turn.text or "", answers or {})
+    else:
+        message(engine, ex, ex.turn.text or "")
+
+
+# -- buttons ---------------------------------------------------------------------------------------------
+def action(engine: ConversationEngine, ex: Exchange, value: str) -> None:
+    parts = value.split(":")
+    if value in _SIMPLE_ACTIONS:
+        _SIMPLE_ACTIONS[value](engine, ex)
+    elif parts[0] == "triage" and len(parts) == 4 and parts[1] == "answer":
+        answer_button(engine, ex, parts[2], parts[3])
+    elif parts[0] == "feedback" and len(parts) >= 3 and parts[1] in ("up", "down"):
+        data = {"feedback": parts[1], "ref": ":".join(parts[2:])}
+        ex.replies.append(Reply(kind="text", text=engine.say(ex, "feedback_thanks"), data=data))
+    else:
+        ex.lead.append(engine.say(ex, "unknown_action"))
+        reask_or_say(engine, ex)
+
+
+def answer_button(engine: ConversationEngine, ex: Exchange, slot: str, value: str) -> None:
+    if ex.talk.mode not in ("triage", "done"):
+        ex.replies.append(
+            Reply(kind="text", text=engine.say(ex, "not_active"), actions=[_start_button(engine, ex)])
+        )
+        return
+    reading = engine.triage_machine.answers(ex.talk.triage, {slot: value})
+    if not reading.updates:
+        ex.lead.append(engine.say(ex, "unknown_action"))
+        reask_or_say(engine, ex)
+        return
+    engine.apply(ex, reading)
+
+
+def start(engine: ConversationEngine, ex: Exchange) -> None:
+    talk = ex.talk
+    if talk.mode == "triage":
+        engine.step(ex)
+    elif talk.mode == "offered":
+        engine.start(ex, talk.offer, talk.description_id)
+    else:
+        engine.start(ex, {}, None)
+
+
+def restart(engine: ConversationEngine, ex: Exchange) -> None:
+    engine.start(ex, {}, None)
+
+
+def back(engine: ConversationEngine, ex: Exchange) -> None:
+    talk = ex.talk
+    if talk.mode not in ("triage", "done"):
+        ex.replies.append(
+            Reply(kind="text", text=engine.say(ex, "not_active"), actions=[_start_button(engine, ex)])
+        )
+        return
+    went = engine.triage_machine.back(talk.triage)
+    ex.lead.append(engine.say(ex, "went_back" if went else "nothing_to_undo"))
+    talk.mode = "triage"
+    engine.step(ex)
+
+
+def cancel(engine: ConversationEngine, ex: Exchange) -> None:
+    talk = ex.talk
+    key = (
+        "offer_declined" if talk.mode == "offered" else "cancelled" if talk.mode == "triage" else "not_active"
+    )
+    talk.mode, talk.triage, talk.offer, talk.description_id = "idle", TriageState(), {}, None
+    ex.replies.append(Reply(kind="text", text=engine.say(ex, key)))
+
+
+def summary(engine: ConversationEngine, ex: Exchange) -> None:
+    engine.summary(ex)
+
+
+def escalate(engine: ConversationEngine, ex: Exchange) -> None:
+    engine.escalate(ex)
+
+
+_SIMPLE_ACTIONS = {
+    "triage:start": start,
+    "triage:restart": restart,
+    "triage:back": back,
+    "triage:cancel": cancel,
+    "escalate:start": escalate,
+    "summary:download": summary,
+}
+_COMMANDS = {
+    "start": start,
+    "restart": restart,
+    "back": back,
+    "cancel": cancel,
+    "person": escalate,
+    "summary": summary,
+}
+
+
+def _start_button(engine: ConversationEngine, ex: Exchange) -> Choice:
+    return Choice("triage:start", engine.say(ex, "label_start"))
+
+
+def reask_or_say(engine: ConversationEngine, ex: Exchange) -> None:
+    """Inside the assessment: the open question again, after the lead lines. Elsewhere: the lead alone."""
+    if ex.talk.mode == "triage":
+        engine.step(ex)
+    else:
+        ex.replies.append(Reply(kind="text", text="\n\n".join(ex.lead)))
+        ex.lead = []
+
+
+# -- typed messages ------------------------------------------------------------------------------------
+def message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
+    talk = ex.talk
+    if len(text) > MAX_TRIAGE_REPLY and talk.mode == "triage":
+        ex.lead.append(engine.say(ex, "too_long", length=f"{len(text):,}"))
+        engine.step(ex)
+        return
+    if command(engine, ex, text):
+        return
+    _follow_language(ex, text)
+    if talk.mode == "triage":
+        triage_text(engine, ex, text)
+    elif talk.mode == "offered" and intents.affirms(text):
+        engine.start(ex, {**talk.offer, **extractor.extract(text)}, talk.description_id)
+    elif talk.mode == "offered" and intents.declines(text):
+        cancel(engine, ex)
+    else:
+        open_message(engine, ex, text)
+
+
+def command(engine: ConversationEngine, ex: Exchange, text: str) -> bool:
+    found = intents.command(text)
+    if found is None:
+        return False
+    if found.name == "help":
+        help_(engine, ex)
+    elif found.name == "unknown":
+        ex.lead.append(engine.say(ex, "unknown_command", command=found.argument[:40]))
+        reask_or_say(engine, ex)
+    else:
+        _COMMANDS[found.name](engine, ex)
+    return True
+
+
+def help_(engine: ConversationEngine, ex: Exchange) -> None:
+    ex.lead.append(engine.say(ex, "help"))
+    if ex.talk.mode == "triage":
+        question = engine.triage_machine.question(ex.talk.triage, ex.talk.language)
+        if question:
+            ex.lead.append(f"{engine.say(ex, 'about_question')} {question['help']}")
+        engine.step(ex)
+        return
+    ex.replies.append(Reply(kind="text", text="\n\n".join(ex.lead), actions=[_start_button(engine, ex)]))
+    ex.lead = []
+
+
+def open_message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
+    """Outside the assessment: answer questions; offer the assessment when a plan is described."""
+    plan = intents.describes_plan(text) and len(text) <= MAX_TRIAGE_REPLY
+    if not plan or intents.is_question(text):
+        engine.answer(ex, text)
+    if plan:
+        talk = ex.talk
+        talk.mode, talk.offer, talk.description_id = "offered", extractor.extract(text), ex.message_id
+        buttons = [
+            _start_button(engine, ex),
+            Choice("triage:cancel", engine.say(ex, "label_no_thanks")),
+            Choice("escalate:start", engine.say(ex, "label_person")),
+        ]
+        ex.replies.append(
+            Reply(kind="text", text=engine.say(ex, "offer"), actions=buttons, data={"offer": True})
+        )
+
+
+def triage_text(engine: ConversationEngine, ex: Exchange, text: str) -> None:
+    state = ex.talk.triage
+    if not text.strip():
+        ex.lead.append(engine.say(ex, "empty"))
+        engine.step(ex)
+        return
+    if intents.is_question(text) and len(text.split()) >= QUESTION_MIN_WORDS:
+        engine.answer(ex, text)
+        ex.lead.append(engine.say(ex, "resume"))
+        engine.step(ex)
+        return
+    reading = engine.triage_machine.read(state, text)
+    if reading.updates and (reading.answered or _adds_something(state, reading)):
+        engine.apply(ex, reading)
+        return
+    unclear = len(state.pending) > 1 and extractor.yes_no(text) == extractor.YES
+    ex.lead.append(engine.say(ex, "which_ones" if unclear else "not_understood"))
+    engine.step(ex)
+
+
+def _adds_something(state: TriageState, reading: Reading) -> bool:
+    return any(state.slots.get(s) != v for s, v in reading.updates.items())
+
+
+def triage_line(engine: ConversationEngine, ex: Exchange, text: str, answers: dict[str, str]) -> None:
+    """One line of `ribot triage --json`: describes the situation, answers, or gives a command."""
+    talk = ex.talk
+    _follow_language(ex, text)
+    if talk.mode == "triage":
+        if answers:
+            given = engine.triage_machine.answers(talk.triage, answers)
+            if not given.updates:
+                ex.lead.append(engine.say(ex, "not_understood"))
+            from_text = extractor.extract(text) if text.strip() else {}
+            engine.apply(ex, Reading({**from_text, **given.updates}, given.answered))
+        else:
+            message(engine, ex, text)
+        return
+    if text.strip() and intents.command(text) is not None and talk.mode == "done":
+        command(engine, ex, text)
+        return
+    if len(text) > MAX_TRIAGE_REPLY:
+        ex.lead.append(engine.say(ex, "too_long", length=f"{len(text):,}"))
+        text = ""
+    slots = {**extractor.extract(text), **{s: v for s, v in answers.items() if isinstance(v, str)}}
+    engine.start(ex, slots, ex.message_id if text.strip() else None)
+
+
+def _follow_language(ex: Exchange, text: str) -> None:
+    if len(text.split()) >= 2 or any(ch in text.lower() for ch in "åäö"):
+        ex.talk.language = detect_language(text)

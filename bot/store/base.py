@@ -1,0 +1,125 @@
+"""Engine, sessions and migrations. Every text a user or ribot writes goes through `Database.store_text`
+before it reaches a table, so redaction of personal data has one place to hook in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Insert, Table, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x72_69_62_6F  # PostgreSQL advisory lock id: one migrating process at a time
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> datetime:
+    """Naive UTC: what both SQLite and PostgreSQL give back for DateTime columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` use psycopg 3, the driver installed."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    text_filter: Callable[[str], str] = field(default=_identity)  # e.g. bot.redact.redact
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def store_text(self, value: str) -> str:
+        return self.text_filter(value)
+
+    def insert_ignoring_duplicates(self, table: Table) -> Insert:
+        """INSERT that does nothing when a unique key already exists (rowcount 0)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        # Take the write lock up front: two processes updating one conversation queue instead of
+        # overwriting each other's state.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_database(url: str, text_filter: Callable[[str], str] | None = None) -> Database:
+    engine = make_engine(url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return Database(normalise_url(url), engine, sessions, text_filter or _identity)
+
+
+def migrate(url: str | Database) -> None:
+    """Brings the database to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = url.engine if isinstance(url, Database) else make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        if not isinstance(url, Database):
+            engine.dispose()

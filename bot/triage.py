@@ -1,0 +1,206 @@
+"""The guided assessment as a state machine over the flow in knowledge/triage_flow.yaml.
+
+The state is plain data (stored as JSON by the conversation engine): the slots known so far, snapshots for
+"back", and the slots the open question covers. Slots are filled from free text whenever the user writes,
+so only what is still unknown is asked; questions of a group that are open together are asked as one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot import slots as extractor
+from knowledge.triage_flow import Flow, Question, matches
+
+MAX_HISTORY = 50
+_NUMBERS = re.compile(r"^\s*\d+(?:\s*(?:,|and|och|&|\+|\s)\s*\d+)*\s*[.)]?\s*$")
+
+
+@dataclass
+class TriageState:
+    slots: dict[str, str] = field(default_factory=dict)
+    history: list[dict[str, str]] = field(default_factory=list)  # slots before each change, for "back"
+    pending: list[str] = field(default_factory=list)  # slots the open question covers
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slots": dict(self.slots),
+            "history": [dict(h) for h in self.history],
+            "pending": list(self.pending),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> TriageState:
+        data = data or {}
+        return cls(
+            slots={str(k): str(v) for k, v in (data.get("slots") or {}).items()},
+            history=[{str(k): str(v) for k, v in h.items()} for h in data.get("history") or []],
+            pending=[str(s) for s in data.get("pending") or []],
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one message or button said about the open question and the slots."""
+
+    updates: dict[str, str]
+    answered: bool  # the open question got an answer
+
+
+class Triage:
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    # -- what is known and what is asked next -------------------------------------------------------
+    def open_slots(self, known: dict[str, str]) -> list[str]:
+        return [q.slot for q in self.flow.questions if q.slot not in known and matches(q.when, known)]
+
+    def next_pending(self, known: dict[str, str]) -> list[str]:
+        """The slots the next question covers: one slot, or every open slot of its group."""
+        open_slots = self.open_slots(known)
+        if not open_slots:
+            return []
+        first = self.flow.question(open_slots[0])
+        if first.group is None:
+            return [first.slot]
+        return [s for s in open_slots if self.flow.question(s).group == first.group]
+
+    def known(self, known: dict[str, str]) -> dict[str, str | None]:
+        """Every slot that applies so far, with its value or None; CONTRACT's `known`."""
+        return {
+            q.slot: known.get(q.slot)
+            for q in self.flow.questions
+            if q.slot in known or matches(q.when, known)
+        }
+
+    def valid(self, slot: str, value: str) -> bool:
+        return value in self.flow.slot_values.get(slot, ())
+
+    # -- changing the state ---------------------------------------------------------------------------
+    def update(self, state: TriageState, updates: dict[str, str]) -> dict[str, str]:
+        """Applies valid updates, remembering the previous slots for "back"; returns what changed."""
+        changed = {s: v for s, v in updates.items() if self.valid(s, v) and state.slots.get(s) != v}
+        if changed:
+            state.history = [*state.history, dict(state.slots)][-MAX_HISTORY:]
+            state.slots.update(changed)
+        state.pending = self.next_pending(state.slots)
+        return changed
+
+    def back(self, state: TriageState) -> bool:
+        if not state.history:
+            return False
+        state.slots = state.history.pop()
+        state.pending = self.next_pending(state.slots)
+        return True
+
+    def answers(self, state: TriageState, given: dict[str, str]) -> Reading:
+        """Answers given as slot values (JSON `answers`, buttons). For a group question, "no" to its first
+        slot means none of the group applies."""
+        updates = {s: v for s, v in given.items() if self.valid(s, v)}
+        pending = state.pending
+        if (
+            len(pending) > 1
+            and updates.get(pending[0]) == extractor.NO
+            and not any(updates.get(s) == extractor.YES for s in pending)
+        ):
+            updates = {**{s: extractor.NO for s in pending}, **updates}
+        return Reading(updates, any(s in updates for s in pending))
+
+    def read(self, state: TriageState, text: str) -> Reading:
+        """A typed message: a choice (number, value or label) for the open question, or own words."""
+        from_text = extractor.extract(text)
+        if len(state.pending) > 1:
+            chosen = self._group_answer(state.pending, text, from_text)
+        elif state.pending:
+            chosen = self._single_answer(self.flow.question(state.pending[0]), text, from_text)
+        else:
+            chosen = {}
+        return Reading({**from_text, **chosen}, bool(chosen) or any(s in from_text for s in state.pending))
+
+    def _single_answer(self, question: Question, text: str, from_text: dict[str, str]) -> dict[str, str]:
+        value = self._choice(question, text)
+        if (
+            value is None
+            and question.slot not in from_text
+            and set(self.flow.slot_values[question.slot])
+            == {
+                extractor.YES,
+                extractor.NO,
+            }
+        ):
+            value = extractor.yes_no(text)
+        return {question.slot: value} if value else {}
+
+    def _choice(self, question: Question, text: str) -> str | None:
+        said = extractor.normalise(text).strip(" .!")
+        if said.isdigit():
+            index = int(said) - 1
+            return question.choices[index].value if 0 <= index < len(question.choices) else None
+        for choice in question.choices:
+            labels = {
+                choice.value.replace("_", " "),
+                extractor.normalise(choice.label.en),
+                extractor.normalise(choice.label.sv),
+            }
+            if said in labels or (len(said) >= 4 and any(label.startswith(said) for label in labels)):
+                return choice.value
+        return None
+
+    def _group_answer(self, pending: list[str], text: str, from_text: dict[str, str]) -> dict[str, str]:
+        """Tick-what-applies: the items named (by number, slot id or in words) are yes, the rest no."""
+        said = extractor.normalise(text)
+        named: set[str] = set()
+        if _NUMBERS.match(said):
+            numbers = [int(n) for n in re.findall(r"\d+", said)]
+            if any(n < 1 or n > len(pending) + 1 for n in numbers):
+                return {}
+            if numbers == [len(pending) + 1]:
+                return {s: extractor.NO for s in pending}
+            named = {pending[n - 1] for n in numbers if n <= len(pending)}
+        else:
+            stated = {s: extractor.named(s, text) for s in pending}
+            named = {s for s in pending if s in said.replace(" ", "_") or stated[s] == extractor.YES}
+            if not named and self._says_none(said, pending):
+                return {s: extractor.NO for s in pending}
+            if not named:
+                return {s: v for s, v in stated.items() if v is not None}
+        return {s: extractor.YES if s in named else extractor.NO for s in pending}
+
+    def _says_none(self, said: str, pending: list[str]) -> bool:
+        group = self.flow.question(pending[0]).group
+        labels = {extractor.normalise(t) for t in self._none_labels(group)} if group else set()
+        return said.strip(" .!") in labels or extractor.says_none(said)
+
+    def _none_labels(self, group: str) -> tuple[str, str]:
+        found = self.flow.groups[group].none_label
+        return found.en, found.sv
+
+    # -- the question as data -------------------------------------------------------------------------
+    def question(self, state: TriageState, language: str) -> dict[str, Any] | None:
+        """The open question as CONTRACT's need_input `question` (plus `slots`, `multiple`, `help`)."""
+        pending = state.pending
+        if not pending:
+            return None
+        first = self.flow.question(pending[0])
+        if len(pending) == 1:
+            return {
+                "slot": first.slot,
+                "text": first.text.get(language),
+                "choices": [{"value": c.value, "label": c.label.get(language)} for c in first.choices],
+                "slots": [first.slot],
+                "multiple": False,
+                "help": first.help.get(language),
+            }
+        group = self.flow.groups[first.group or ""]
+        items = [self.flow.question(s) for s in pending]
+        choices = [{"value": q.slot, "label": (q.option or q.text).get(language)} for q in items]
+        return {
+            "slot": first.slot,
+            "text": group.text.get(language),
+            "choices": [*choices, {"value": "none", "label": group.none_label.get(language)}],
+            "slots": list(pending),
+            "multiple": True,
+            "help": group.help.get(language),
+        }
