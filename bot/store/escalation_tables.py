@@ -52,7 +52,7 @@ class Escalation(Base):
     category: Mapped[str] = mapped_column(String(20), default="general", index=True)
     reason: Mapped[str] = mapped_column(String(30), default="user")
     platform: Mapped[str] = mapped_column(String(20))
-    conversation_id: Mapped[str] = mapped_column(String(300), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(512), index=True)
     user_id: Mapped[str] = mapped_column(String(300), index=True)
     identity_shared: Mapped[bool] = mapped_column(Boolean, default=False)
     user_name: Mapped[str | None] = mapped_column(String(200))
@@ -101,7 +101,7 @@ class EscalationDraft(Base):
     __tablename__ = "escalation_drafts"
 
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(512), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(20))  # "note", "consent", "sent"
     reason: Mapped[str] = mapped_column(String(30), default="user")
@@ -118,6 +118,6 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
-    conversation_id: Mapped[str] = mapped_column(String(300))
+    conversation_id: Mapped[str] = mapped_column(String(512))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -307,8 +307,11 @@ def _apply(
 ) -> None:
     if kind in RESULT_STATUS:
         row.status = RESULT_STATUS[kind]
-    if kind in ("claim", "assign"):
-        if assignee_id is None or session.get(Coordinator, assignee_id) is None:
+    if kind == "assign" and assignee_id is None:
+        raise TransitionError("choose a coordinator to assign")
+    if kind in ("claim", "assign") and assignee_id is not None:
+        account = session.get(Coordinator, assignee_id)
+        if account is None or not account.is_coordinator:
             raise TransitionError("no such coordinator")
         row.assignee_id = assignee_id
     if kind == "reply" and row.assignee_id is None:

@@ -51,7 +51,7 @@ def _escalations() -> None:
         sa.Column("category", sa.String(20), nullable=False),
         sa.Column("reason", sa.String(30), nullable=False),
         sa.Column("platform", sa.String(20), nullable=False),
-        sa.Column("conversation_id", sa.String(300), nullable=False),
+        sa.Column("conversation_id", sa.String(512), nullable=False),
         sa.Column("user_id", sa.String(300), nullable=False),
         sa.Column("identity_shared", sa.Boolean, nullable=False),
         sa.Column("user_name", sa.String(200), nullable=True),
@@ -91,7 +91,7 @@ def _escalations() -> None:
     op.create_table(
         "escalation_drafts",
         sa.Column("platform", sa.String(20), primary_key=True),
-        sa.Column("conversation_id", sa.String(300), primary_key=True),
+        sa.Column("conversation_id", sa.String(512), primary_key=True),
         sa.Column("key", sa.String(64), nullable=False),
         sa.Column("step", sa.String(20), nullable=False),
         sa.Column("reason", sa.String(30), nullable=False),
@@ -108,7 +108,7 @@ def _outbox() -> None:
         "outbox_messages",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("platform", sa.String(20), nullable=False),
-        sa.Column("conversation_id", sa.String(300), nullable=False),
+        sa.Column("conversation_id", sa.String(512), nullable=False),
         sa.Column("payload", sa.JSON, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
