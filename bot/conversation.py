@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from bot.inputs import strip_controls
 from bot.store.base import Database
 from bot.store.conversations import ConversationStore, OpenConversation
@@ -64,9 +66,11 @@ class EscalationRequest:
     language: str
     known: dict[str, str]
     mode: str
+    session: Session | None = None  # the conversation's open transaction: escalation writes join it
 
 
 EscalationHandler = Callable[[EscalationRequest], list[Reply]]
+EscalationFilter = Callable[[EscalationRequest], bool]  # does this turn belong to the escalation flow
 
 
 @dataclass
@@ -90,6 +94,7 @@ class ConversationEngine:
         *,
         ttl_hours: float | None = None,
         on_escalate: EscalationHandler | None = None,
+        escalation_wants: EscalationFilter | None = None,
     ) -> None:
         if flow is None:
             from knowledge.triage_flow import default_flow
@@ -105,7 +110,13 @@ class ConversationEngine:
         self.triage_machine = Triage(flow)
         self.store = ConversationStore(db, timedelta(hours=ttl_hours))
         self.ttl_hours = ttl_hours
+        if on_escalate is None:
+            from bot.escalation import EscalationFlow
+
+            hook = EscalationFlow()
+            on_escalate, escalation_wants = hook.handle, hook.wants
         self.on_escalate = on_escalate
+        self.escalation_wants = escalation_wants
 
     # -- entry points -------------------------------------------------------------------------------
     def handle(self, turn: Turn) -> list[Reply]:
@@ -227,9 +238,16 @@ class ConversationEngine:
         if ex.talk.mode != "triage":
             ex.lead = []
 
-    def escalate(self, ex: Exchange) -> None:
+    def escalation_request(self, ex: Exchange) -> EscalationRequest:
         talk = ex.talk
-        request = EscalationRequest(ex.turn, ex.convo.id, talk.language, dict(talk.triage.slots), talk.mode)
+        known = dict(talk.triage.slots)
+        return EscalationRequest(ex.turn, ex.convo.id, talk.language, known, talk.mode, ex.convo.session)
+
+    def wants_escalation(self, ex: Exchange) -> bool:
+        return self.escalation_wants is not None and self.escalation_wants(self.escalation_request(ex))
+
+    def escalate(self, ex: Exchange) -> None:
+        request = self.escalation_request(ex)
         if self.on_escalate is not None:
             ex.replies.extend(self.on_escalate(request))
             return
@@ -266,6 +284,13 @@ def _reply_data(reply: Reply) -> dict[str, Any] | None:
         data["slot"] = reply.question["slot"]
     if reply.outcome:
         data["rule"] = reply.outcome.get("rule")
+    if reply.answer is not None:
+        data["grounded"] = reply.answer.grounded
+        data["citations"] = [
+            {"section": c.section, "title": c.title, "quote": c.quote} for c in reply.answer.citations
+        ]
     if reply.kind == "escalation":
         data["escalation"] = reply.data.get("state")
+        if "reference" in reply.data:
+            data["reference"] = reply.data["reference"]
     return data or None

@@ -21,7 +21,9 @@ QUESTION_MIN_WORDS = 4  # shorter messages ending in "?" are read as answers ("2
 def dispatch(
     engine: ConversationEngine, ex: Exchange, answers: dict[str, str] | None, force_triage: bool
 ) -> None:
-    if ex.turn.action:
+    if not force_triage and engine.wants_escalation(ex):
+        engine.escalate(ex)
+    elif ex.turn.action:
         action(engine, ex, ex.turn.action)
     elif force_triage:
         triage_line(engine, ex, ex.turn.text or "", answers or {})

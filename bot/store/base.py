@@ -101,9 +101,14 @@ def make_engine(url: str) -> Engine:
 
 
 def open_database(url: str, text_filter: Callable[[str], str] | None = None) -> Database:
+    """The database; text stored through it loses personal data (bot.redact) unless `text_filter` differs."""
+    if text_filter is None:
+        from bot.redact import redact
+
+        text_filter = redact
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return Database(normalise_url(url), engine, sessions, text_filter or _identity)
+    return Database(normalise_url(url), engine, sessions, text_filter)
 
 
 def migrate(url: str | Database) -> None:
