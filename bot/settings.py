@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default=None, description="Teams channel conversation id where new escalations are announced"
     )
 
+    review_session_hours: float = Field(default=12, gt=0, le=720, description="console sign-in lifetime")
+    review_oidc_issuer: str | None = Field(default=None, description="OIDC issuer for the console login")
+    review_oidc_client_id: str | None = None
+    review_oidc_client_secret: str | None = None
+    review_oidc_scopes: str = "openid email profile"
+    review_oidc_coordinator_group: str | None = Field(
+        default=None, description="a groups or roles claim value that grants coordinator access"
+    )
+
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -51,6 +60,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.ribot_data_dir / "index"
+
+    @property
+    def review_oidc_enabled(self) -> bool:
+        return bool(self.review_oidc_issuer and self.review_oidc_client_id)
 
     @property
     def slack_enabled(self) -> bool:
