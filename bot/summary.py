@@ -12,7 +12,7 @@ from typing import Any
 from bot.triage_text import role_label, understood_lines
 from knowledge.triage_flow import Flow
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#|<>~])")
 MAX_DESCRIPTION = 1000
 
 

@@ -134,7 +134,7 @@ class Triage:
         return {question.slot: value} if value else {}
 
     def _choice(self, question: Question, text: str) -> str | None:
-        said = extractor.normalise(text).strip(" .!")
+        said = extractor.normalise(text).strip(" .!").replace("_", " ")
         if said.isdigit():
             index = int(said) - 1
             return question.choices[index].value if 0 <= index < len(question.choices) else None

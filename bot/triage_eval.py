@@ -8,28 +8,13 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from bot.conversation import AnswererLike, ConversationEngine
+from bot.conversation import ConversationEngine
+from bot.lazy_answerer import LazyAnswerer
 from bot.triage_protocol import result_line
-from bot.types import Answer, Turn
+from bot.types import Turn
 
 MAX_QUESTIONS = 20
 GATEKEEPERS = ("network_coordinator", "scientific_ombudsman")
-
-
-class LazyAnswerer:
-    """Loads the retriever only if a case makes the engine answer a question."""
-
-    def __init__(self) -> None:
-        self._answerer: AnswererLike | None = None
-
-    def ask(self, question: str) -> Answer:
-        if self._answerer is None:
-            from bot.answering import Answerer
-            from bot.settings import get_settings
-            from knowledge.index import open_retriever
-
-            self._answerer = Answerer(open_retriever(get_settings()))
-        return self._answerer.ask(question)
 
 
 @lru_cache(maxsize=1)

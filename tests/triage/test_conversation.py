@@ -1,0 +1,267 @@
+"""The conversation engine: answering, offering and continuing the assessment, commands at any step, and
+bad input that must never lose state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from triage_support import Chat, RecordingAnswerer
+
+from bot.conversation import ConversationEngine, EscalationRequest
+from bot.store import Database
+from bot.types import Reply
+
+PLAN = "I'm planning a collaboration with a lab in Chile and we will sign an MoU."
+
+
+def test_a_question_is_answered_from_the_guidelines(
+    chat: Callable[..., Chat], stub_answerer: RecordingAnswerer
+) -> None:
+    user = chat()
+    replies = user.say("Who carries out the risk assessment for a research collaboration?")
+    assert [r.kind for r in replies] == ["answer"]
+    assert replies[0].answer is not None and replies[0].answer.citations
+    assert stub_answerer.questions == ["Who carries out the risk assessment for a research collaboration?"]
+    assert {a.value.split(":")[1] for a in replies[0].actions if a.value.startswith("feedback:")} == {
+        "up",
+        "down",
+    }
+
+
+def test_a_described_plan_gets_the_assessment_offered_and_its_details_are_kept(
+    chat: Callable[..., Chat],
+) -> None:
+    user = chat()
+    replies = user.say(PLAN)
+    assert replies[-1].data.get("offer") is True
+    assert "triage:start" in [a.value for a in replies[-1].actions]
+    user.press("triage:start")
+    assert user.last.data["known"]["area"] == "research"
+    assert user.last.data["known"]["formalised"] == "yes"
+    assert user.question["multiple"] is True  # only the concerns are left, asked together
+    assert "Research" in user.last.text and "What I understood" in user.last.text
+
+
+def test_yes_to_the_offer_starts_and_no_declines(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.say(PLAN)
+    user.say("yes please")
+    assert user.last.kind == "question"
+    other = chat()
+    other.say(PLAN)
+    other.say("no thanks")
+    assert other.last.kind == "text" and "Ask me anything" in other.last.text
+
+
+def test_a_question_mid_assessment_is_answered_and_the_question_comes_back(
+    chat: Callable[..., Chat], stub_answerer: RecordingAnswerer
+) -> None:
+    user = chat()
+    user.say("start assessment")
+    first = user.question
+    replies = user.say("What does formalised mean in the guidelines?")
+    assert [r.kind for r in replies] == ["answer", "question"]
+    assert user.question == first
+    assert stub_answerer.questions == ["What does formalised mean in the guidelines?"]
+    user.say("1")
+    assert user.last.data["known"]["area"] == "research"
+
+
+def test_answers_by_number_value_label_or_own_words(chat: Callable[..., Chat]) -> None:
+    for answer, area in [
+        ("2", "doctoral_education"),
+        ("doctoral_education", "doctoral_education"),
+        ("Doctoral education", "doctoral_education"),
+        ("it's for my PhD student", "doctoral_education"),
+        ("Forskning", "research"),
+        ("a course I teach", "first_second_cycle_education"),
+    ]:
+        user = chat()
+        user.say("start assessment")
+        user.say(answer)
+        assert user.last.data["known"]["area"] == area, answer
+
+
+def test_own_words_fill_several_slots_and_only_the_rest_is_asked(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.say("start assessment")
+    user.say("It's research, informal, and the partner abroad does the mouse experiments.")
+    known = user.last.data["known"]
+    assert (known["area"], known["formalised"], known["animals_abroad"]) == ("research", "no", "yes")
+    assert user.question["slots"] == ["security_concern", "ethical_concern"]
+
+
+def test_the_concerns_question_takes_several_answers(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("We have a signed research agreement with a university in Japan.")
+    assert user.question["slots"] == ["animals_abroad", "security_concern", "ethical_concern"]
+    user.say("1 and 3")
+    ids = [c["id"] for c in user.outcome["contacts"]]
+    assert "animal_welfare_body" in ids and "ethics_committee" in ids and "security_forum" not in ids
+
+
+def test_a_concern_button_asks_about_the_rest(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("We have a signed research agreement with a university in Japan.")
+    user.press("triage:answer:security_concern:yes")
+    assert user.question["slots"] == ["animals_abroad", "ethical_concern"]
+    user.press(f"triage:answer:{user.question['slot']}:no")  # "None of these"
+    assert user.outcome["raise_with"] == ["head_of_department"]
+
+
+def test_yes_alone_to_the_concerns_asks_which(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("We have a signed research agreement with a university in Japan.")
+    user.say("yes")
+    assert "Which of them apply" in user.last.text
+    assert user.question["slots"] == ["animals_abroad", "security_concern", "ethical_concern"]
+
+
+def test_help_back_restart_and_cancel_at_any_step(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.say("start assessment")
+    user.say("help")
+    assert "About this question" in user.last.text and user.question["slot"] == "area"
+    user.say("1")
+    user.say("2")  # formalised: no
+    assert user.last.data["known"]["formalised"] == "no"
+    user.say("back")
+    assert "went back" in user.last.text and user.question["slot"] == "formalised"
+    assert user.last.data["known"]["formalised"] is None
+    user.say("back")
+    assert user.question["slot"] == "area"
+    user.say("back")
+    assert "no earlier answer" in user.last.text and user.question["slot"] == "area"
+    user.say("1")
+    user.say("restart")
+    assert user.question["slot"] == "area" and user.last.data["known"] == {"area": None}
+    user.say("cancel")
+    assert user.last.kind == "text" and "cancelled" in user.last.text
+    user.say("back")
+    assert "no assessment in progress" in user.last.text
+
+
+def test_talk_to_a_person_at_any_step_keeps_the_assessment(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    assert user.say("I want to talk to a person")[-1].kind == "escalation"
+    user.press("escalate:cancel")
+    user.say("start assessment")
+    user.say("1")
+    for ask in (lambda: user.say("talk to a person"), lambda: user.press("escalate:start")):
+        replies = ask()
+        assert [r.kind for r in replies] == ["escalation"]
+        assert replies[0].data.get("state")
+        user.press("escalate:cancel")
+    user.say("2")
+    assert user.last.data["known"] == {
+        "area": "research",
+        "formalised": "no",
+        "animals_abroad": None,
+        "security_concern": None,
+        "ethical_concern": None,
+    }
+
+
+def test_the_escalation_hook_receives_what_the_assessment_knows(sqlite_db: Database) -> None:
+    seen: list[EscalationRequest] = []
+
+    def hook(request: EscalationRequest) -> list[Reply]:
+        seen.append(request)
+        return [Reply(kind="escalation", text="A person will contact you.", data={"state": "requested"})]
+
+    engine = ConversationEngine(RecordingAnswerer(), sqlite_db, ttl_hours=1, on_escalate=hook)
+    user = Chat(engine)
+    user.triage("I want to collaborate informally with a researcher in Chile.")
+    replies = user.say("talk to a person")
+    assert [r.kind for r in replies] == ["escalation"] and replies[0].data == {"state": "requested"}
+    assert seen[0].known == {"area": "research", "formalised": "no"} and seen[0].mode == "triage"
+    user.say("none of these")
+    assert user.outcome["responsible"] == "individual_researcher"
+
+
+def test_after_the_outcome_back_reopens_and_summary_downloads(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("I want to collaborate informally with a researcher in Chile <script>alert(1)</script>.")
+    user.say("none of these")
+    assert user.outcome["responsible"] == "individual_researcher"
+    assert {"summary:download", "triage:restart", "escalate:start"} <= {a.value for a in user.last.actions}
+    user.press("summary:download")
+    summary = user.last.data["summary"]
+    assert "<script>" not in summary["html"] and "&lt;script&gt;" in summary["html"]
+    assert "Dnr 1-1181/2025" in summary["markdown"] and "Dnr 1-1181/2025" in summary["html"]
+    assert "\\<script\\>" in summary["markdown"]
+    user.say("back")
+    assert user.question["multiple"] is True
+
+
+def test_student_mobility_names_no_assessor_and_offers_the_international_office(
+    chat: Callable[..., Chat],
+) -> None:
+    user = chat()
+    user.triage("I'm a student and I'd like to do my exchange semester in Japan.")
+    outcome = user.outcome
+    assert outcome["responsible"] is None and outcome["report_to"] is None and outcome["decides"] is None
+    assert [c["id"] for c in outcome["contacts"]] == ["international_office"]
+    assert {"3", "fn4"} <= {c["section"] for c in outcome["citations"]}
+    assert "do not name anyone" in user.last.text
+
+
+def test_swedish_is_answered_in_swedish(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("Vi ska skriva under ett avtal om forskningssamarbete med ett universitet i Japan.")
+    assert user.question["text"].startswith("Gäller något av följande")
+    user.say("inget av detta")
+    assert "Gör riskbedömningen: Forskargruppen och institutionen" in user.last.text
+
+
+def test_an_answer_that_fits_no_choice_is_asked_again_without_losing_anything(
+    chat: Callable[..., Chat],
+) -> None:
+    user = chat()
+    user.triage("My PhD student's informal exchange partner has questionable ethics around data use.")
+    before = user.last.data["known"]
+    for bad in (
+        "banana",
+        "7",
+        "0",
+        "1 and 9",
+        "maybe",
+        "   ",
+        "<b>bold</b> <script>x</script>",
+        "@channel @here",
+    ):
+        replies = user.say(bad)
+        assert len(replies) == 1 and replies[0].kind == "question", bad
+        assert user.last.data["known"] == before, bad
+    assert "couldn't match" in user.last.text or "didn't receive" in user.last.text
+
+
+def test_unknown_commands_and_buttons_are_explained(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.say("start assessment")
+    user.say("/frobnicate")
+    assert 'I don\'t know the command "/frobnicate"' in user.last.text and user.question["slot"] == "area"
+    for action in ("triage:answer:area:banana", "triage:answer:nonsense:yes", "weird:thing", "triage:answer"):
+        user.press(action)
+        assert "no longer applies" in user.last.text and user.question["slot"] == "area", action
+
+
+def test_a_ten_thousand_character_reply_is_refused_and_state_kept(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("Our department will sign a research agreement with a university in Japan.")
+    before = user.last.data["known"]
+    replies = user.say("security " * 1112)
+    assert len(replies) == 1 and "10,008 characters" in replies[0].text
+    assert user.last.data["known"] == before and user.question["multiple"]
+    user.say("none")
+    assert user.outcome["decides"] == "agreement_signatory"
+
+
+def test_a_button_outside_the_assessment_explains(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.press("triage:answer:area:research")
+    assert "no assessment in progress" in user.last.text
+    user.press("summary:download")
+    assert "no finished assessment" in user.last.text
+    user.press("feedback:up:1:2")
+    assert user.last.data == {"feedback": "up", "ref": "1:2"}

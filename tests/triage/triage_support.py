@@ -1,0 +1,62 @@
+"""Helpers for the triage tests: a hand-written Answerer with the real interface, and a chat driver."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bot.conversation import ConversationEngine
+from bot.types import Answer, Citation, Reply, Turn
+from knowledge.corpus import section_passages
+
+
+class RecordingAnswerer:
+    """Answers every question with the first sentence of section 3.2, quoted, and remembers the questions."""
+
+    def __init__(self) -> None:
+        self.questions: list[str] = []
+
+    def ask(self, question: str) -> Answer:
+        self.questions.append(question)
+        passage = section_passages("3.2")[1]
+        citation = Citation(section="3.2", title=passage.title, quote=passage.text, score=0.9)
+        return Answer(
+            answer=f"From the guidelines: {passage.text}", grounded=True, citations=(citation,), contacts=()
+        )
+
+
+class Chat:
+    """One user in one conversation: send text or press buttons, keep the replies."""
+
+    def __init__(
+        self, engine: ConversationEngine, conversation: str = "", user: str = "u1", platform: str = "web"
+    ):
+        self.engine = engine
+        self.turn = Turn(platform=platform, conversation_id=conversation or uuid.uuid4().hex, user_id=user)
+        self.replies: list[Reply] = []
+
+    def say(self, text: str) -> list[Reply]:
+        self.replies = self.engine.handle(Turn(**{**self.turn.__dict__, "text": text}))
+        return self.replies
+
+    def press(self, action: str) -> list[Reply]:
+        self.replies = self.engine.handle(Turn(**{**self.turn.__dict__, "action": action}))
+        return self.replies
+
+    def triage(self, text: str = "", answers: dict[str, str] | None = None) -> list[Reply]:
+        self.replies = self.engine.triage(Turn(**{**self.turn.__dict__, "text": text}), answers)
+        return self.replies
+
+    @property
+    def last(self) -> Reply:
+        return self.replies[-1]
+
+    @property
+    def question(self) -> dict[str, Any]:
+        assert self.last.question is not None, f"expected a question, got {self.last.kind}: {self.last.text}"
+        return self.last.question
+
+    @property
+    def outcome(self) -> dict[str, Any]:
+        assert self.last.outcome is not None, f"expected an outcome, got {self.last.kind}: {self.last.text}"
+        return self.last.outcome
