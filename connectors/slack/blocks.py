@@ -14,6 +14,7 @@ Message = dict[str, Any]
 
 MAX_BLOCKS = 50
 MAX_BUTTONS = 25
+MAX_QUOTES = 6
 BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 ACTION_PREFIX = "ribot:"
@@ -80,22 +81,59 @@ def _body(reply: Reply) -> list[Block]:
         cites = [_citation(c) for c in outcome.get("citations") or [] if isinstance(c, Mapping)]
         people = [_contact(c) for c in outcome.get("contacts") or [] if isinstance(c, Mapping)]
         named = all(person.name in reply.text for person in people)
-        return (
-            section(escape(reply.text)) + citation_blocks(cites) + contact_blocks(people, with_text=not named)
-        )
+        body = section(outcome_text(reply, cites)) + citation_blocks(cites)
+        return body + contact_blocks(people, with_text=not named)
+    summary = reply.data.get("summary")
+    if isinstance(summary, Mapping) and isinstance(summary.get("markdown"), str):
+        return summary_blocks(str(summary["markdown"]), str(summary.get("filename") or "summary"))
     return section(escape(reply.text)) or section(" ")
 
 
+def summary_blocks(markdown: str, filename: str) -> list[Block]:
+    """An assessment summary as Markdown source in code blocks, ready to copy into a document or e-mail."""
+    intro = (
+        f"*Summary of your assessment* (`{escape(filename)}.md`): copy it from here to keep or forward it."
+    )
+    fence = "`" * 3
+    pieces = split(escape(markdown.replace(fence, "'" * 3)), SECTION_LIMIT - 8)
+    return [*section(intro), *({"type": "section", "text": mrkdwn(fence + p + fence)} for p in pieces)]
+
+
 def citation_blocks(citations: Iterable[Citation]) -> list[Block]:
+    """The quoted passages, best first, each in a context block headed by its section; past
+    MAX_QUOTES the remaining sections are only named."""
+    citations = list(citations)
     blocks: list[Block] = []
-    for cite in citations:
-        where = (
-            escape(cite.title) if cite.section == "meta" else f"§{escape(cite.section)} {escape(cite.title)}"
-        )
-        label = f"*{where.strip()}*"
+    for cite in citations[:MAX_QUOTES]:
+        label = f"*{escape(_where(cite))}*"
         quote = shorten(escape(" ".join(cite.quote.split())), CONTEXT_LIMIT - len(label) - 8)
         blocks.append(context(f"{label}\n>{quote}"))
+    rest = list(dict.fromkeys(_where(c, short=True) for c in citations[MAX_QUOTES:]))
+    if rest:
+        blocks.append(context("Also cited: " + escape(", ".join(rest))))
     return blocks
+
+
+def _where(cite: Citation, short: bool = False) -> str:
+    """'§4.4 KI's Animal Welfare Body'; footnotes and the document's own data by their title."""
+    if cite.section == "meta" or cite.section.startswith("fn"):
+        return cite.title.split(":")[0] if short else cite.title
+    return f"§{cite.section}" if short else f"§{cite.section} {cite.title}".strip()
+
+
+def outcome_text(reply: Reply, citations: list[Citation]) -> str:
+    """The outcome's text as mrkdwn: headings in bold, checkboxes drawn, and the paragraph listing the
+    sources left out because the quoted passages follow as context blocks."""
+    quoted = {f'[{c.section}] "{c.quote}"' for c in citations}
+    paragraphs = []
+    for paragraph in reply.text.split("\n\n"):
+        heading, *lines = paragraph.split("\n")
+        if lines and quoted and all(line in quoted for line in lines):
+            continue
+        lines = [line.replace("[ ] ", "☐ ", 1) for line in lines]
+        heading = f"*{escape(heading)}*" if lines and heading.endswith(":") else escape(heading)
+        paragraphs.append("\n".join([heading, *(escape(line) for line in lines)]))
+    return "\n\n".join(paragraphs)
 
 
 def contact_blocks(contacts: Iterable[ContactRef], with_text: bool = True) -> list[Block]:

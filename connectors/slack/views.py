@@ -81,6 +81,19 @@ def announcement(notice: EscalationNotice, asker: str | None) -> Message:
     return {"text": escape(title), "blocks": blocks}
 
 
-def claimed(blocks: list[Block], block_id: str, who: str) -> list[Block]:
-    note = context(f":raising_hand: Claimed by {who}")
-    return [note if b.get("block_id") == block_id else b for b in blocks]
+def claimed(blocks: list[Block], block_id: str, user_id: str) -> list[Block]:
+    """The announcement once claimed: who took it, and the console link without the Claim button."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.get("block_id") != block_id:
+            out.append(block)
+            continue
+        out.append(context(f":raising_hand: Claimed by <@{user_id}>"))
+        links = [e for e in block.get("elements") or [] if e.get("url")]
+        if links:
+            out.append({"type": "actions", "block_id": block_id + "_links", "elements": links})
+    return out
+
+
+def note_blocks(text: str) -> list[Block]:
+    return [context(escape(text))]
