@@ -36,6 +36,25 @@ def text_block(text: str, **style: Any) -> Json:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
+def plain_block(text: str, **style: Any) -> Json:
+    """Text shown exactly as written: a TextRun is never read as markdown, so user words cannot add links."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def lines(text: str, *, plain: bool = False, **style: Any) -> list[Json]:
+    """One block per line: Adaptive Cards join single line breaks, ribot's texts rely on them."""
+    make = plain_block if plain else text_block
+    rows = [line.replace("[ ] ", "☐ ", 1) for line in text.splitlines() if line.strip()]
+    return [make(row, **style) | ({"spacing": "None"} if n else {}) for n, row in enumerate(rows)]
+
+
+def paragraphs(text: str, *, plain: bool = False, **style: Any) -> list[Json]:
+    out: list[Json] = []
+    for block in text.split("\n\n"):
+        out += lines(block, plain=plain, **style)
+    return out
+
+
 def submit(choice: Choice) -> Json:
     return {"type": "Action.Submit", "title": choice.label, "data": {"action": choice.value}}
 
@@ -142,8 +161,8 @@ def answer_body(answer: Answer, full_text: str = "") -> list[Json]:
     body = []
     before = full_text.find(answer.answer) if answer.answer else -1
     if before > 0 and full_text[:before].strip():
-        body.append(text_block(full_text[:before].strip(), isSubtle=True))
-    body.append(text_block(answer.answer))
+        body += paragraphs(full_text[:before].strip(), isSubtle=True)
+    body += paragraphs(answer.answer)
     if answer.notice:
         body.append(text_block(answer.notice, isSubtle=True, size="Small"))
     return body + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
@@ -158,7 +177,7 @@ def question_body(reply: Reply) -> list[Json]:
     at = next((i for i, block in enumerate(blocks) if asked and block.startswith(asked)), None)
     if at is None:
         return [text_block(reply.text)]
-    body = [text_block(block, isSubtle=True) for block in blocks[:at] if block.strip()]
+    body = paragraphs("\n\n".join(blocks[:at]), isSubtle=True)
     body.append(text_block(asked, weight="Bolder"))
     help_text = question.get("help")
     if isinstance(help_text, str) and help_text:
@@ -197,15 +216,22 @@ def outcome_body(reply: Reply) -> list[Json]:
     contacts = contacts_from_json(outcome.get("contacts") or [])
     body: list[Json] = []
     for block in reply.text.split("\n\n"):
-        lines = block.splitlines()
-        if not lines or _is_sources(lines) or _is_contacts(lines, len(contacts)):
+        rows = block.splitlines()
+        if not rows or _is_sources(rows) or _is_contacts(rows, len(contacts)):
             continue
-        body.append(text_block(block.replace("[ ] ", "☐ ")))
+        body += lines(block)
     if not body:
-        body.append(text_block(reply.text))
+        body = paragraphs(reply.text)
     body += contact_blocks(contacts)
     body += citation_blocks(citations_from_json(outcome.get("citations") or []))
     return body
+
+
+def coordinator_body(reply: Reply) -> list[Json]:
+    reference = str(reply.data.get("reference") or "")
+    message = str(reply.data.get("message") or reply.text)
+    heading = "Reply from the network coordinator" + (f" ({reference})" if reference else "")
+    return [text_block(heading, weight="Bolder"), *paragraphs(message, plain=True)]
 
 
 def reply_card(reply: Reply) -> Json:
@@ -219,11 +245,13 @@ def reply_card(reply: Reply) -> Json:
     elif reply.kind == "outcome":
         body = outcome_body(reply)
         choices = list(reply.actions)
-    elif reply.kind == "error":
-        body = [text_block(reply.text, color="Attention")]
+    elif reply.data.get("from") == "coordinator":
+        body = coordinator_body(reply)
         choices = list(reply.actions)
     else:
-        body = [text_block(reply.text)]
+        # Messages that may carry a user's or a colleague's words are never read as markdown.
+        style = {"color": "Attention"} if reply.kind == "error" else {}
+        body = paragraphs(reply.text, plain=True, **style)
         choices = list(reply.actions)
     return card(body + action_rows(choices), reply.text)
 
@@ -240,11 +268,6 @@ def welcome_card() -> Json:
         Choice(ESCALATE_ACTION, "Talk to a person"),
     ]
     return card([text_block(text), text_block(hint, isSubtle=True), *action_rows(choices)], text)
-
-
-def plain_block(text: str, **style: Any) -> Json:
-    """Text shown exactly as written: a TextRun is never read as markdown, so user words cannot add links."""
-    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
 def announcement_card(notice: EscalationNotice) -> Json:
@@ -271,5 +294,5 @@ def fits(card_json: Json) -> bool:
 
 
 def needs_card(reply: Reply) -> bool:
-    """Plain text is enough for a reply with nothing structured and no buttons."""
-    return reply.kind in ("answer", "question", "outcome", "error") or bool(reply.actions)
+    """Every reply is a card (line breaks and plain text survive there) except the markdown summary."""
+    return not reply.data.get("summary")

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Lock
+from threading import Condition
 from typing import Any
 
 import pytest
@@ -97,18 +97,34 @@ def teams_pg_url() -> Iterator[str]:
 
 
 class TurnRecorder:
-    """Delegates to the real conversation engine and keeps the Turns it was given."""
+    """Delegates to the real conversation engine and keeps each Turn with the replies it produced."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self.turns: list[Turn] = []
-        self._lock = Lock()
+        self.exchanges: list[tuple[Turn, list[Reply]]] = []
+        self._changed = Condition()
 
     def handle(self, turn: Turn) -> list[Reply]:
-        with self._lock:
-            self.turns.append(turn)
-        result: list[Reply] = self.engine.handle(turn)
-        return result
+        replies: list[Reply] = self.engine.handle(turn)
+        with self._changed:
+            self.exchanges.append((turn, replies))
+            self._changed.notify_all()
+        return replies
+
+    @property
+    def turns(self) -> list[Turn]:
+        with self._changed:
+            return [turn for turn, _ in self.exchanges]
+
+    def wait_for(self, matches: Callable[[Turn], bool], timeout: float = 120) -> tuple[Turn, list[Reply]]:
+        """The first exchange whose Turn matches, waiting for it to happen."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: next((ex for ex in self.exchanges if matches(ex[0])), None), timeout=timeout
+            )
+        if found is None:
+            pytest.fail(f"ribot's engine saw no matching Turn in {timeout} s; it saw {self.turns}")
+        return found
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

@@ -92,7 +92,8 @@ def test_question_card_offers_each_choice_as_a_submit_button() -> None:
     bare = cards.reply_card(Reply(kind="question", text=text, question=question))
     assert texts(bare) == [
         "Let's look at your plan.",
-        "What I understood so far:\n- Formalised: Yes",
+        "What I understood so far:",
+        "- Formalised: Yes",
         "What is the collaboration about?",
         "Pick the closest.",
     ]
@@ -138,10 +139,12 @@ def test_outcome_card_shows_citations_and_contacts_from_the_outcome() -> None:
     )
     card = cards.reply_card(Reply(kind="outcome", text=text, outcome=outcome))
     lines = texts(card)
-    assert lines[:4] == [
+    assert lines[:6] == [
         "Here is what KI's guidelines say.",
-        "Responsible: You\nReport to: Your line manager",
-        "Risk areas:\n☐ The partner: Who is the partner?",
+        "Responsible: You",
+        "Report to: Your line manager",
+        "Risk areas:",
+        "☐ The partner: Who is the partner?",
         "ribot does not approve or reject collaborations.",
     ]
     assert "Section 3.2 · Responsibility" in lines
@@ -170,9 +173,31 @@ def test_long_quotes_are_shortened_and_huge_cards_fall_back_to_text() -> None:
     )
 
 
-def test_plain_replies_are_plain_text_messages() -> None:
-    activity = render.reply_activity(Reply(kind="text", text="The coordinator replied: see you Monday."))
-    assert activity.text == "The coordinator replied: see you Monday." and not activity.attachments
+def test_other_replies_keep_their_line_breaks_and_are_never_markdown() -> None:
+    text = "Done: your reference is ESC-00007.\n\nMay I share your name ([Eve](https://evil.example))?"
+    card = cards.reply_card(Reply(kind="escalation", text=text))
+    runs = [b["inlines"][0] for b in card["body"] if b["type"] == "RichTextBlock"]
+    assert [r["text"] for r in runs] == ["Done: your reference is ESC-00007.", text.split("\n\n")[1]]
+    assert not [b for b in card["body"] if b["type"] == "TextBlock"]
+
+
+def test_coordinator_reply_is_marked_as_coming_from_a_person() -> None:
+    reply = Reply(
+        kind="escalation",
+        text="Reply from the network coordinator (ESC-00007):\n\nSee you **Monday**.",
+        data={"from": "coordinator", "reference": "ESC-00007", "message": "See you **Monday**.\nAnna"},
+    )
+    assert texts(cards.reply_card(reply)) == [
+        "Reply from the network coordinator (ESC-00007)",
+        "See you **Monday**.",
+        "Anna",
+    ]
+
+
+def test_summary_is_a_markdown_message_and_answers_are_cards() -> None:
+    summary = Reply(kind="text", text="# Summary\n\n- Responsible: you", data={"summary": {"title": "x"}})
+    activity = render.reply_activity(summary)
+    assert activity.text == summary.text and activity.text_format == "markdown" and not activity.attachments
     card_activity = render.reply_activity(Reply(kind="answer", text="lead", answer=ANSWER))
     assert card_activity.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
 

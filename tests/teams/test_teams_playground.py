@@ -1,0 +1,189 @@
+"""End to end in the Microsoft 365 Agents Playground, driven headless by Debian's chromium.
+
+ribot runs as `ribot serve`'s application (Teams in anonymous mode, PostgreSQL, the real knowledge base and
+conversation engine); the Playground plays Teams and renders ribot's Adaptive Cards. What the page shows
+is compared with what ribot's engine actually replied, so nothing here is a fixed expected answer.
+Screenshots land in test-artifacts/teams/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import TeamsStack
+from playwright.sync_api import Locator, Page, expect
+
+from bot.types import Choice, Reply, Turn
+from connectors.teams import cards, render
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
+
+TEXTBOX = '[data-lexical-editor="true"][role=textbox]'
+WELCOME = "Hi, I'm ribot."
+# The way through the assessment the test takes, by slot.
+PATH = {
+    "area": "research",
+    "formalised": "no",
+    "animals_abroad": "no",
+    "security_concern": "no",
+    "ethical_concern": "no",
+}
+
+
+class Chat:
+    """The Playground's chat pane, seen through ribot's recorded Turns and replies."""
+
+    def __init__(self, page: Page, stack: TeamsStack) -> None:
+        self.page = page
+        self.stack = stack
+
+    @property
+    def cards(self) -> Locator:
+        return self.page.locator(".ac-adaptiveCard")
+
+    def mark(self) -> tuple[int, int]:
+        """Where the chat stands: cards on the page, exchanges the engine has had."""
+        return self.cards.count(), len(self.stack.recorder.exchanges)
+
+    def send(self, text: str) -> None:
+        self.page.locator(TEXTBOX).click()
+        self.page.keyboard.type(text)
+        self.page.keyboard.press("Enter")
+
+    def exchange(self, since: int, matches: Any) -> tuple[Turn, list[Reply]]:
+        recorder = self.stack.recorder
+        return recorder.wait_for(lambda turn: matches(turn) and recorder.turns.index(turn) >= since)
+
+    def new_cards(self, before: int, replies: list[Reply]) -> list[Locator]:
+        """The cards rendered for these replies, once all of them are on the page."""
+        expected = sum(1 for reply in replies if render.reply_activity(reply).attachments)
+        expect(self.cards).to_have_count(before + expected)
+        return [self.cards.nth(i) for i in range(before, before + expected)]
+
+    def press(self, card: Locator, choice: Choice) -> tuple[Turn, list[Reply], list[Locator]]:
+        before, since = self.mark()
+        card.get_by_role("button", name=choice.label, exact=True).click()
+        turn, replies = self.exchange(since, lambda t: t.action == choice.value)
+        return turn, replies, self.new_cards(before, replies)
+
+    def ask(self, text: str) -> tuple[Turn, list[Reply], list[Locator]]:
+        before, since = self.mark()
+        self.send(text)
+        turn, replies = self.exchange(since, lambda t: t.text == text and t.action is None)
+        return turn, replies, self.new_cards(before, replies)
+
+
+@pytest.fixture
+def chat(playground_page: Page, teams_stack: TeamsStack) -> Chat:
+    expect(playground_page.locator(".ac-adaptiveCard").filter(has_text=WELCOME).first).to_be_visible()
+    return Chat(playground_page, teams_stack)
+
+
+def card_for(replies: list[Reply], shown: list[Locator], kind: str) -> tuple[Reply, Locator]:
+    with_cards = [reply for reply in replies if render.reply_activity(reply).attachments]
+    for reply, card in zip(with_cards, shown, strict=True):
+        if reply.kind == kind:
+            return reply, card
+    pytest.fail(f"no {kind} card among {[r.kind for r in replies]}")
+
+
+def test_install_shows_the_welcome_card(chat: Chat) -> None:
+    welcome = chat.cards.filter(has_text=WELCOME).first
+    expect(welcome.get_by_role("button", name="Start an assessment")).to_be_visible()
+    expect(welcome.get_by_role("button", name="Talk to a person")).to_be_visible()
+
+
+def test_question_gets_a_card_with_a_citation(chat: Chat) -> None:
+    question = "Do I have to contact anyone before animal experiments abroad?"
+    turn, replies, shown = chat.ask(question)
+    assert turn.platform == "teams" and turn.reply_ref["platform"] == "teams"
+    reply, card = card_for(replies, shown, "answer")
+    assert reply.answer is not None and reply.answer.grounded and reply.answer.citations
+    first = reply.answer.citations[0]
+    expect(card).to_contain_text(reply.answer.answer.split("\n")[0])
+    expect(card).to_contain_text(cards.section_label(first.section))
+    expect(card).to_contain_text(" ".join(first.quote.split())[:80])
+    for contact in reply.answer.contacts:
+        expect(card).to_contain_text(contact.name)
+    for action in reply.actions:
+        expect(card.get_by_role("button", name=action.label, exact=True)).to_be_visible()
+
+
+def test_triage_completes_by_clicking_card_buttons(chat: Chat) -> None:
+    welcome = chat.cards.filter(has_text=WELCOME).first
+    _, replies, shown = chat.press(welcome, Choice(cards.TRIAGE_ACTION, "Start an assessment"))
+    for _ in range(len(PATH) + 2):
+        if any(reply.kind == "outcome" for reply in replies):
+            break
+        reply, card = card_for(replies, shown, "question")
+        question = reply.question or {}
+        expect(card).to_contain_text(str(question["text"]))
+        choice = pick(question, reply.actions)
+        _, replies, shown = chat.press(card, choice)
+    else:
+        pytest.fail("the assessment did not finish")
+    reply, card = card_for(replies, shown, "outcome")
+    outcome = reply.outcome or {}
+    assert outcome["slots"]["area"] == "research" and outcome["citations"]
+    expect(card).to_contain_text(cards.section_label(outcome["citations"][0]["section"]))
+    expect(card).to_contain_text(outcome["contacts"][0]["name"])
+
+
+def pick(question: dict[str, Any], actions: list[Choice]) -> Choice:
+    """The button for this test's path: the slot's value, or "none of these" for a tick-all question."""
+    slot = question["slot"]
+    wanted = f"triage:answer:{slot}:{PATH.get(slot, 'no')}"
+    for action in actions:
+        if action.value == wanted:
+            return action
+    pytest.fail(f"no button {wanted} among {[a.value for a in actions]}")
+
+
+def test_escalation_reply_arrives_proactively(chat: Chat, teams_stack: TeamsStack) -> None:
+    from bot.review import Actor, ReviewDesk
+
+    marker = teams_stack.marker()
+    welcome = chat.cards.filter(has_text=WELCOME).first
+    _, replies, shown = chat.press(welcome, Choice("escalate:start", "Talk to a person"))
+    escalation = None
+    for _ in range(4):
+        escalation = next((r.data for r in replies if r.data.get("escalation_id")), None)
+        if escalation:
+            break
+        buttons = [a for r in replies for a in r.actions]
+        anonymous = next((a for a in buttons if a.value == "escalate:consent:no"), None)
+        if anonymous is not None:
+            _, replies, shown = chat.press(shown[-1], anonymous)
+        else:
+            _, replies, shown = chat.ask(f"We are planning an MoU with a university abroad ({marker}).")
+    assert escalation, f"no escalation was made: {[r.text for r in replies]}"
+
+    text = f"Hello, this is the network coordinator. Let's meet on Monday ({marker})."
+    desk = ReviewDesk(teams_stack.services.db, teams_stack.services.outbound)
+    teams_stack.server.call(lambda: desk.reply(escalation["escalation_id"], text, Actor("coordinator:test")))
+    delivered = chat.cards.filter(has_text=f"Let's meet on Monday ({marker})")
+    expect(delivered).to_be_visible()
+    expect(delivered).to_contain_text(f"Reply from the network coordinator ({escalation['reference']})")
+
+
+@pytest.mark.parametrize("place", ["Group Chat", "General"])
+def test_mention_in_a_group_chat_or_channel_is_answered(chat: Chat, place: str) -> None:
+    page = chat.page
+    page.get_by_text(place, exact=True).first.click()
+    since = len(chat.stack.recorder.exchanges)
+    question = "Who is responsible for the risk assessment in a formalised research collaboration?"
+    page.locator(TEXTBOX).click()
+    page.keyboard.type("@")
+    page.get_by_role("menuitem", name="Test Bot").click()
+    page.keyboard.type(f" {question}")
+    page.keyboard.press("Enter")
+    turn, replies = chat.exchange(since, lambda t: question in t.text)
+    assert turn.text == question  # the mention is gone, nothing else is
+    assert turn.conversation_id != chat.stack.recorder.turns[0].conversation_id
+    answer = next((r.answer for r in replies if r.answer is not None), None)
+    assert answer is not None and answer.citations
+    # This pane is a conversation of its own (with its own welcome card): find the answer by its words.
+    card = chat.cards.filter(has_text=answer.answer.split("\n")[0]).last
+    expect(card).to_contain_text(cards.section_label(answer.citations[0].section))
+    expect(card).to_contain_text(" ".join(answer.citations[0].quote.split())[:80])
