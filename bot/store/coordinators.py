@@ -137,9 +137,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(db: Database, account_id: int) -> SessionInfo:
+def start_session(db: Database, account_id: int, lifetime: timedelta = SESSION_LIFETIME) -> SessionInfo:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    expires = utcnow() + SESSION_LIFETIME
+    expires = utcnow() + lifetime
     with db.session() as session, session.begin():
         session.execute(delete(ReviewSession).where(ReviewSession.expires_at < utcnow()))
         row = ReviewSession(

@@ -234,7 +234,7 @@ def get_escalation(db: Database, escalation_id: int, *, events: bool = True) -> 
 
 @dataclass(frozen=True)
 class QueueFilter:
-    status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these; empty: every status
     category: str | None = None
     older_than: datetime | None = None  # created before
     newer_than: datetime | None = None  # created after
@@ -246,8 +246,8 @@ def list_escalations(db: Database, filters: QueueFilter | None = None) -> list[E
     """Escalations matching the filters, newest first."""
     f = filters or QueueFilter()
     query = select(Escalation)
-    if f.status:
-        query = query.where(Escalation.status == f.status)
+    if f.statuses:
+        query = query.where(Escalation.status.in_(f.statuses))
     if f.category:
         query = query.where(Escalation.category == f.category)
     if f.older_than:

@@ -1,0 +1,155 @@
+"""Who may use the review console: session cookies, CSRF tokens, and the guard every console page goes
+through (anonymous -> the login page, signed in without the coordinator role -> 403, a form without its
+token -> 403)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.store.coordinators import SessionInfo, end_session, find_session
+from connectors.review.common import PREFIX, render, require_db, state_of
+from connectors.services import Services
+
+SESSION_COOKIE = "ribot_review"
+LOGIN_COOKIE = "ribot_review_login"  # double-submit token of the login form, before there is a session
+CSRF_FIELD = "csrf"
+USER = web.RequestKey("review_user", SessionInfo)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def is_https(request: web.Request, services: Services) -> bool:
+    public = services.settings.public_url or ""
+    return request.secure or public.startswith("https://")
+
+
+def set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int | None
+) -> None:
+    services = state_of(request).services
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="Lax",
+        secure=is_https(request, services),
+    )
+
+
+def clear_cookie(request: web.Request, response: web.StreamResponse, name: str) -> None:
+    response.del_cookie(name, path=PREFIX)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: only a path inside the console (no other host, no scheme tricks)."""
+    if not value or not value.startswith(PREFIX) or value.startswith("//") or "\\" in value:
+        return PREFIX
+    if any(ch in value for ch in "\r\n\t") or value.startswith(PREFIX + "/login"):
+        return PREFIX
+    return value
+
+
+async def current_session(request: web.Request) -> SessionInfo | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    services = state_of(request).services
+    db = require_db(services)
+    return await services.run_sync(find_session, db, token)
+
+
+def login_redirect(request: web.Request) -> web.HTTPFound:
+    target = request.path_qs if request.method == "GET" else PREFIX
+    return web.HTTPFound(f"{PREFIX}/login?next={quote(target, safe='')}")
+
+
+async def forbidden(request: web.Request, message: str) -> web.Response:
+    return await render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
+
+
+def coordinator_only(handler: Handler) -> Handler:
+    """Wrap a console handler: sign-in, role and (for POST) CSRF checks come first."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        session = await current_session(request)
+        if session is None:
+            raise login_redirect(request)
+        if not session.account.is_coordinator:
+            return await forbidden(
+                request,
+                "Your account is not a network coordinator account. Ask an administrator to run "
+                "`ribot coordinators add` for your address.",
+            )
+        if request.method == "POST":
+            form = await request.post()
+            given = form.get(CSRF_FIELD)
+            if not tokens_match(session.csrf_token, given if isinstance(given, str) else None):
+                return await forbidden(
+                    request, "The form was missing its security token. Reload the page and try again."
+                )
+        request[USER] = session
+        return await handler(request)
+
+    return guarded
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    session = await current_session(request)
+    if session is not None:
+        form = await request.post()
+        given = form.get(CSRF_FIELD)
+        if not tokens_match(session.csrf_token, given if isinstance(given, str) else None):
+            return await forbidden(request, "The form was missing its security token.")
+        token = request.cookies.get(SESSION_COOKIE, "")
+        services = state_of(request).services
+        await services.run_sync(end_session, require_db(services), token)
+    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    clear_cookie(request, response, SESSION_COOKIE)
+    return response
+
+
+class LoginThrottle:
+    """Slows down password guessing: after `limit` failures from one address within `window` seconds,
+    further attempts from it are refused until the window passes."""
+
+    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, key: str) -> list[float]:
+        now = time.monotonic()
+        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def blocked(self, key: str) -> bool:
+        return len(self._recent(key)) >= self.limit
+
+    def failed(self, key: str) -> None:
+        self._failures.setdefault(key, []).append(time.monotonic())
+        if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
+            self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,77 @@
+"""Signing in to the console: the password form (accounts made by `ribot coordinators add`) and, when
+configured, the organisation's OpenID Connect provider."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.store.coordinators import Account, authenticate, start_session
+from connectors.review.auth import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    current_session,
+    forbidden,
+    new_token,
+    safe_next,
+    set_cookie,
+    tokens_match,
+)
+from connectors.review.common import PREFIX, render, require_db, state_of
+
+MAX_FIELD = 400
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    target = safe_next(request.query.get("next"))
+    session = await current_session(request)
+    if session is not None and session.account.is_coordinator:
+        raise web.HTTPFound(target)
+    return await _form(request, target, error=None)
+
+
+async def _form(request: web.Request, target: str, error: str | None, status: int = 200) -> web.Response:
+    token = new_token()
+    context = {"next": target, "login_token": token, "error": error, "title": "Sign in"}
+    response = await render(request, "login.html", context, status=status)
+    set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+def _field(form: object, name: str) -> str:
+    value = form.get(name) if hasattr(form, "get") else None
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    state = state_of(request)
+    form = await request.post()
+    if not tokens_match(request.cookies.get(LOGIN_COOKIE), _field(form, CSRF_FIELD)):
+        return await forbidden(request, "The sign-in form was missing its security token. Reload the page.")
+    target = safe_next(_field(form, "next"))
+    client = request.remote or "unknown"
+    if state.throttle.blocked(client):
+        return await _form(request, target, "Too many failed attempts. Wait a few minutes.", status=429)
+    email, password = _field(form, "email").strip(), _field(form, "password")
+    services = state.services
+    account = None
+    if email and password:
+        account = await services.run_sync(authenticate, require_db(services), email, password)
+    if account is None:
+        state.throttle.failed(client)
+        return await _form(request, target, "Wrong e-mail address or password.", status=401)
+    state.throttle.succeeded(client)
+    return await begin_session(request, account, target)
+
+
+async def begin_session(request: web.Request, account: Account, target: str) -> web.StreamResponse:
+    """Start a console session for the account and send the browser on to `target`."""
+    services = state_of(request).services
+    lifetime = timedelta(hours=services.settings.review_session_hours)
+    session = await services.run_sync(start_session, require_db(services), account.id, lifetime)
+    response = web.HTTPSeeOther(safe_next(target))
+    set_cookie(request, response, SESSION_COOKIE, session.token, max_age=int(lifetime.total_seconds()))
+    response.del_cookie(LOGIN_COOKIE, path=PREFIX)
+    return response
