@@ -97,3 +97,6 @@ def _mount_optional_surfaces(app: web.Application, services: Services) -> None:
         import connectors.teams
 
         connectors.teams.mount(app, services)
+    import connectors.review
+
+    connectors.review.mount(app, services)
