@@ -53,6 +53,8 @@ class TeamsOutbound:
                 await context.send_activity(activity)
 
         continuation = reference.get_continuation_activity()
+        # Without an id the messages are posted to the conversation, not as replies to a made-up activity.
+        continuation.id = None
         if self._auth.anonymous:
             # Anonymous identity: the SDK then talks to the channel without asking Entra for a token.
             await self._adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, write)
