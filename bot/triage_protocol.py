@@ -23,7 +23,7 @@ class BadLine(ValueError):
 def parse_line(raw: str) -> Line:
     """`{"text": "...", "answers": {"slot": "value"}}`; a line that is not JSON is taken as plain text."""
     stripped = raw.strip()
-    if not stripped.startswith("{"):
+    if not stripped.startswith(("{", "[")):
         return Line(stripped, {})
     try:
         data = json.loads(stripped)
