@@ -67,16 +67,16 @@ _KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("ethics", re.compile(r"\b(?:ethic|etik|etisk|human rights|mänskliga rättigheter)", re.IGNORECASE)),
     (
-        "education",
-        re.compile(
-            r"\b(?:course|programme|program|student|exchange|utbildning|kurs|utbyte|teaching)", re.IGNORECASE
-        ),
-    ),
-    (
         "research",
         re.compile(
             r"\b(?:research|forskning|collaborat|samarbete|phd|doktorand|grant|project|mou|agreement|avtal)",
             re.IGNORECASE,
+        ),
+    ),
+    (
+        "education",
+        re.compile(
+            r"\b(?:course|programme|program|student|exchange|utbildning|kurs|utbyte|teaching)", re.IGNORECASE
         ),
     ),
 ]
