@@ -38,5 +38,5 @@ def load_components(services: Services) -> Loaded:
     log.info("migrating the database")
     migrate(settings.db_url)
     db = open_database(settings.db_url)
-    engine = ConversationEngine(answerer, db)
+    engine = ConversationEngine(answerer, db, ttl_hours=settings.conversation_ttl_hours)
     return Loaded(answerer=answerer, engine=engine, db=db, web_inbox=WebInbox(Outbox(db)))

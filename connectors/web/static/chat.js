@@ -66,60 +66,18 @@
     statusLine.textContent = message || "";
   }
 
-  /* ---- summaries: Markdown as it came, and a printable HTML page built from it with text nodes ---- */
+  /* ---- summaries: the engine's Markdown and printable HTML, offered as downloads ---- */
 
-  const PRINT_CSS =
-    "body{font:11pt/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#111}" +
-    "h1,h2,h3{font-family:system-ui,sans-serif;line-height:1.2}blockquote{border-left:3px solid #888;" +
-    "margin:0.5rem 0;padding-left:0.8rem;color:#333}@media print{body{margin:0}}";
-
-  function printable(markdown) {
-    const doc = document.implementation.createHTMLDocument(t().summaryTitle);
-    let list = null;
-    for (const raw of String(markdown).split("\n")) {
-      const line = raw.replace(/\*\*(.+?)\*\*/g, "$1");
-      const heading = /^(#{1,3})\s+(.*)$/.exec(line);
-      const item = /^\s*[-*]\s+(.*)$/.exec(line);
-      if (item) {
-        if (!list) doc.body.append((list = doc.createElement("ul")));
-        const li = doc.createElement("li");
-        li.textContent = item[1];
-        list.append(li);
-        continue;
-      }
-      list = null;
-      if (!line.trim()) continue;
-      const node = doc.createElement(heading ? `h${heading[1].length}` : line.startsWith(">") ? "blockquote" : "p");
-      node.textContent = heading ? heading[2] : line.replace(/^>\s?/, "");
-      doc.body.append(node);
-    }
-    const title = doc.querySelector("title").outerHTML;
-    return (
-      `<!doctype html>\n<html lang="${state.lang === "sv" ? "sv" : "en"}"><head><meta charset="utf-8">` +
-      `${title}<style>${PRINT_CSS}</style></head>${doc.body.outerHTML}</html>\n`
-    );
-  }
-
-  function summaryUrl(markdown, format) {
-    const key = `${format}\u0000${markdown}`;
+  function summaryUrl(summary, format) {
+    const key = `${format}\u0000${summary.markdown}`;
     if (!state.urls.has(key)) {
       const blob =
         format === "md"
-          ? new Blob([markdown], { type: "text/markdown;charset=utf-8" })
-          : new Blob([printable(markdown)], { type: "text/html;charset=utf-8" });
+          ? new Blob([summary.markdown], { type: "text/markdown;charset=utf-8" })
+          : new Blob([summary.html], { type: "text/html;charset=utf-8" });
       state.urls.set(key, URL.createObjectURL(blob));
     }
     return state.urls.get(key);
-  }
-
-  function summaryOf(reply) {
-    const data = reply.data || {};
-    const nested = data.summary;
-    if (typeof data.markdown === "string") return data.markdown;
-    if (typeof data.summary_markdown === "string") return data.summary_markdown;
-    if (nested && typeof nested.markdown === "string") return nested.markdown;
-    if (typeof nested === "string") return nested;
-    return null;
   }
 
   /* ---- rendering ---- */
@@ -192,10 +150,7 @@
     try {
       const body = await post({ conversation_id: state.conversation, message_id: randomId(), ...payload });
       for (const reply of body.replies || []) {
-        const item = { who: "bot", reply };
-        const summary = summaryOf(reply);
-        if (summary) item.summary = summary;
-        fresh.push(item);
+        fresh.push({ who: "bot", reply });
       }
       state.entries.push(...fresh);
       save();
@@ -237,11 +192,7 @@
       return;
     }
     item.chosen = value;
-    if (feedback) {
-      item.feedback = true;
-      group.after(R.el("p", { class: "thanks", text: t().feedbackThanks }));
-      input.focus();
-    }
+    item.feedback = feedback;
     save();
   }
 

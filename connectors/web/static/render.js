@@ -25,22 +25,29 @@
     return box;
   }
 
-  function sectionLabel(section, t) {
-    const id = String(section || "");
-    if (/^fn\d+$/.test(id)) return `${t.footnote} ${id.slice(2)}`;
-    if (id === "meta") return "";
-    return `${t.section} ${id}`;
+  function sectionLabel(cite, t) {
+    const id = String(cite.section || "");
+    const title = String(cite.title || "");
+    if (/^fn\d+$/.test(id)) return /^footnote/i.test(title) ? title : `${t.footnote} ${id.slice(2)} · ${title}`;
+    if (id === "meta" || !id) return title;
+    return title ? `${t.section} ${id} · ${title}` : `${t.section} ${id}`;
   }
 
   function citations(list, t) {
     if (!Array.isArray(list) || list.length === 0) return null;
-    const box = el("div", { class: "sources" }, [el("h3", { text: t.sources })]);
+    const bySection = new Map(); // one expandable block per section, quotes in the order given
     for (const cite of list) {
-      const label = [sectionLabel(cite.section, t), cite.title].filter(Boolean).join(" · ");
+      const key = String(cite.section || "");
+      if (!bySection.has(key)) bySection.set(key, { cite, quotes: [] });
+      const group = bySection.get(key);
+      if (cite.quote && !group.quotes.includes(cite.quote)) group.quotes.push(cite.quote);
+    }
+    const box = el("div", { class: "sources" }, [el("h3", { text: t.sources })]);
+    for (const [section, group] of bySection) {
       box.append(
-        el("details", { class: "citation", "data-section": cite.section }, [
-          el("summary", {}, [el("span", { class: "section", text: label })]),
-          el("blockquote", { text: cite.quote || "" }),
+        el("details", { class: "citation", "data-section": section }, [
+          el("summary", {}, [el("span", { class: "section", text: sectionLabel(group.cite, t) })]),
+          ...group.quotes.map((quote) => el("blockquote", { text: quote })),
         ])
       );
     }
@@ -66,13 +73,7 @@
         url ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: url }) : null,
       ]);
     });
-    return el("div", { class: "contacts" }, [el("h3", { text: t.contacts }), el("ul", {}, items)]);
-  }
-
-  function riskAreas(list, labels, t) {
-    if (!Array.isArray(list) || list.length === 0) return null;
-    const names = list.map((id) => el("li", { text: (labels && labels[id]) || id }));
-    return el("div", { class: "risk-areas" }, [el("h3", { text: t.riskAreas }), el("ul", {}, names)]);
+    return el("div", { class: "contacts" }, [el("h3", { text: t.contacts }), el("ol", {}, items)]);
   }
 
   const FIXED_LABELS = {
@@ -121,31 +122,108 @@
     return group;
   }
 
-  function body(reply, t) {
-    const parts = [];
-    if (reply.kind === "answer" && reply.answer) {
-      const answer = reply.answer;
-      parts.push(paragraphs(answer.answer, "lead"));
-      if (answer.grounded === false) parts.push(el("p", { class: "ungrounded", text: t.ungrounded }));
-      parts.push(citations(answer.citations, t), contacts(answer.contacts, t));
-    } else if (reply.kind === "outcome" && reply.outcome) {
-      const outcome = reply.outcome;
-      parts.push(paragraphs(reply.text, "lead"));
-      parts.push(riskAreas(outcome.risk_areas, outcome.labels, t));
-      parts.push(contacts(outcome.contacts, t), citations(outcome.citations, t));
-    } else {
-      parts.push(paragraphs(reply.text, reply.kind === "question" ? "lead question" : "lead"));
+  /* Plain-text replies are paragraphs; a paragraph may be a label line followed by a list ("- a",
+     "1. a", "[ ] a", "[3.2] quote"). Such lists become real lists, or are swapped for the structured
+     part of the reply that says the same (contact cards, expandable quotes). */
+  const ITEM = /^\s*(?:- |\d+\. |\[ \] |\[[\w.]+\] )/;
+
+  function listKind(items) {
+    if (items.every((line) => /^\s*\d+\. /.test(line))) return "numbered";
+    if (items.every((line) => /^\s*\[ \] /.test(line))) return "checklist";
+    if (items.every((line) => /^\s*\[[\w.]+\] /.test(line))) return "sources";
+    return "bullets";
+  }
+
+  function prose(text, replace) {
+    const box = el("div", { class: "lead" });
+    for (const part of String(text || "").split(/\n{2,}/)) {
+      const lines = part.split("\n").filter((line) => line.trim());
+      const items = lines.filter((line) => ITEM.test(line));
+      if (lines.length === 0) continue;
+      if (items.length === 0) {
+        box.append(el("p", { text: lines.join("\n") }));
+        continue;
+      }
+      const kind = listKind(items);
+      const swapped = replace && replace(kind);
+      if (swapped !== undefined) {
+        if (swapped) box.append(swapped);
+        continue;
+      }
+      const label = lines.filter((line) => !ITEM.test(line)).join("\n");
+      if (label) box.append(el("p", { class: "label", text: label }));
+      const list = el(kind === "numbered" ? "ol" : "ul", { class: kind });
+      for (const line of items) list.append(el("li", { text: line.replace(ITEM, "") }));
+      box.append(list);
+    }
+    return box;
+  }
+
+  function question(reply, t) {
+    const asked = reply.question || {};
+    let shown = false;
+    const lead = prose(reply.text, (kind) => {
+      if (kind !== "numbered" || shown) return undefined;
+      shown = true;
+      return el("p", { class: "ask", text: asked.text || "" });
+    });
+    if (!shown && asked.text) lead.append(el("p", { class: "ask", text: asked.text }));
+    const parts = [lead];
+    if (asked.help) {
+      parts.push(el("details", { class: "help" }, [el("summary", { text: t.why }), el("p", { text: asked.help })]));
     }
     return parts;
   }
 
-  function summaryLinks(entry, t, handlers) {
-    if (!entry.summary) return null;
-    const md = el("a", { class: "download", download: "ribot-summary.md", "data-format": "md" }, [t.summaryMarkdown]);
-    const html = el("a", { class: "download", download: "ribot-summary.html", "data-format": "html" }, [t.summaryHtml]);
-    md.href = handlers.summaryUrl(entry.summary, "md");
-    html.href = handlers.summaryUrl(entry.summary, "html");
-    return el("div", { class: "summary-links" }, [el("span", { text: t.summaryReady }), md, html]);
+  function outcome(reply, t) {
+    const found = reply.outcome;
+    const cards = contacts(found.contacts, t);
+    const quotes = citations(found.citations, t);
+    const lead = prose(reply.text, (kind) => {
+      if (kind === "numbered" && cards) return cards;
+      if (kind === "sources" && quotes) return quotes;
+      return undefined;
+    });
+    return [lead];
+  }
+
+  function body(reply, t) {
+    if (reply.kind === "answer" && reply.answer) {
+      const answer = reply.answer;
+      return [
+        paragraphs(answer.answer, "lead"),
+        citations(answer.citations, t),
+        contacts(answer.contacts, t),
+      ];
+    }
+    if (reply.kind === "question" && reply.question) return question(reply, t);
+    if (reply.kind === "outcome" && reply.outcome) return outcome(reply, t);
+    if (summaryOf(reply)) return [el("p", { class: "lead", text: t.summaryReady })];
+    return [prose(reply.text)];
+  }
+
+  function summaryOf(reply) {
+    const found = reply && reply.data && reply.data.summary;
+    return found && typeof found.markdown === "string" ? found : null;
+  }
+
+  function summaryLinks(reply, t, handlers) {
+    const summary = summaryOf(reply);
+    if (!summary) return null;
+    const name = /^[\w.-]{1,80}$/.test(summary.filename || "") ? summary.filename : "ribot-summary";
+    const md = el("a", { class: "download", download: `${name}.md`, "data-format": "md" }, [t.summaryMarkdown]);
+    md.href = handlers.summaryUrl(summary, "md");
+    const links = el("div", { class: "summary-links" }, [md]);
+    if (typeof summary.html === "string") {
+      const html = el("a", { class: "download", download: `${name}.html`, "data-format": "html" }, [t.summaryHtml]);
+      html.href = handlers.summaryUrl(summary, "html");
+      links.append(html);
+    }
+    const preview = el("details", { class: "summary-preview" }, [
+      el("summary", { text: t.summaryShow }),
+      el("pre", { text: summary.markdown }),
+    ]);
+    return el("div", { class: "summary" }, [links, preview]);
   }
 
   function entry(item, t, handlers) {
@@ -163,11 +241,10 @@
     node.append(...body(reply, t).filter(Boolean));
     const buttons = actions(reply, item, t, handlers);
     if (buttons) node.append(buttons);
-    if (item.feedback) node.append(el("p", { class: "thanks", text: t.feedbackThanks }));
-    const links = summaryLinks(item, t, handlers);
+    const links = summaryLinks(reply, t, handlers);
     if (links) node.append(links);
     return node;
   }
 
-  window.RibotRender = { el, entry, paragraphs };
+  window.RibotRender = { el, entry, paragraphs, summaryOf };
 })();
