@@ -8,328 +8,12 @@ opposite value. Only what the text states is filled; anything unclear stays unkn
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from bot import slot_cues as lex
+from bot.slot_cues import Cue
 from knowledge.text import fold
 
 YES, NO = "yes", "no"
-
-
-@dataclass(frozen=True)
-class Cue:
-    pattern: re.Pattern[str]
-    weight: float = 1.0
-    negatable: bool = True  # False for phrases that already carry their own negation ("without consent")
-    not_after: re.Pattern[str] | None = None  # a match right after this does not count
-
-    def matches(self, text: str) -> list[re.Match[str]]:
-        found = self.pattern.finditer(text)
-        if self.not_after is None:
-            return list(found)
-        veto = self.not_after
-        return [m for m in found if not veto.search(text[max(0, m.start() - 30) : m.start()])]
-
-
-def cues(
-    *patterns: str, weight: float = 1.0, negatable: bool = True, not_after: str | None = None
-) -> list[Cue]:
-    veto = re.compile(not_after) if not_after else None
-    return [Cue(re.compile(p), weight, negatable, veto) for p in patterns]
-
-
-_NEGATION = re.compile(
-    r"\b(no|not|never|without|none|neither|nor|nothing|don't|doesn't|won't|isn't|aren't|wasn't|weren't|"
-    r"wouldn't|haven't|hasn't|didn't|cannot|can't|free of|rule out|ruled out|inga|ingen|inget|inte|"
-    r"utan|aldrig|varken|ej|icke)\b|n't\b"
-)
-# Negation after the cue: "animal experiments are not planned", "security: no".
-_TRAILING_NEGATION = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:not|no|none|never|fine|ok|okay|unproblematic|in order|under control|inte|ej|nej|"
-    r"inga|ingen|okej|i sin ordning)\b|^\W*(?:\w+\W+){0,3}?\w+n't\b"
-)
-# Where a negation stops reaching forward: a new clause with its own subject.
-_CLAUSE_BREAK = re.compile(
-    r"[.;!?\n]|\b(?:but|however|although|though|whereas|yet|men|fast|dock|även om)\b|"
-    r"(?:,\s*|\b)(?:and|so|because|since|while|och|eftersom|så)\s+(?=(?:we|i|they|he|she|it|the|our|my|their|"
-    r"there|vi|jag|de|han|hon|den|det|partnern|vår|min)\b)"
-)
-NEGATION_REACH = 6  # words
-_COMPLIANCE = re.compile(
-    r"\b(?:respect\w*|follow\w*|compl\w+|protect\w*|meet\w*|uphold\w*|guarantee\w*|ensur\w+|adher\w+|"
-    r"care about|safeguard\w*|respekter\w*|följ\w*|skydd\w*|garanter\w*)\b"
-)
-
-_ABROAD_COUNTRY = re.compile(
-    r"\b(?:in|i|to|till|at|from)\s+(?!Sweden\b|Sverige\b|Stockholm\b|Solna\b|Huddinge\b)[A-ZÅÄÖ][a-zåäö]+"
-)
-
-
-_PROGRAMME = (
-    r"\b(?:programmes?|programs?|programmet|programmen)\b"
-    r"|\b(?!forsknings|utbytes|fou|ram)\w+program(?:met|men)?\b"  # Swedish compounds: läkarprogrammet
-)
-# "programme" as an education programme, not a research, funding or exchange programme
-_NOT_EDUCATION = (
-    r"\b(?:research|funding|framework|horizon|eu|erasmus|grant|exchange|mobility|forsknings|utbytes)[- ]$"
-)
-
-
-_AREA: dict[str, list[Cue]] = {
-    "doctoral_education": cues(
-        r"\bph\.?d\.?\b",
-        r"\bdoctoral\b",
-        r"\bdoctorate\b",
-        r"\bdoktorand\w*",
-        r"\bforskarutbildning\w*",
-        r"\bforskarniv\w+",
-        r"\bforskarstuderande\b",
-        r"\bcotutelle\b",
-        r"\bdual (?:degree|doctorate)\b",
-        weight=6,  # a PhD named settles it, whatever research words come with it
-    ),
-    "first_second_cycle_education": [
-        *cues(_PROGRAMME, weight=3, not_after=_NOT_EDUCATION),
-        *cues(
-            r"(?<!of )\bcourses?\b",
-            r"\bkurs(?:en|er|erna)?\b",
-            r"\bundergraduate\b",
-            r"\bprogramme board\b|\bun/pn\b|\butbildningsnämnd\w*|\bprogramnämnd\w*",
-            weight=3,
-        ),
-        *cues(r"\b(?:first|second)[- ]cycle\b", r"\bgrundniv\w+", r"\bavancerad niv\w+", weight=4),
-        *cues(
-            r"\bbachelor'?s?\b",
-            r"\bmaster'?s?\b",
-            r"\bteaching\b",
-            r"\bundervisning\b",
-            r"\bcurriculum\b",
-            r"\bclinical placement\w*|\bvfu\b|\bverksamhetsförlagd\w*",
-            r"\bhigher education\b",
-            weight=2,
-        ),
-        *cues(r"\bstudy visits?\b|\bstudiebesök\w*", r"\bstudents\b|\bstudenter(?:na)?\b", r"\beducation\b"),
-    ],
-    "student_mobility": [
-        *cues(
-            r"\b(?:exchange|utbytes)[- ]?"
-            r"(?:students?|studies|semesters?|studier|termin\w*|period|year|term)\b",
-            r"\bstud(?:y|ying|ies) abroad\b",
-            r"\bsemester abroad\b",
-            r"\bstudera utomlands\b",
-            r"\bstudier utomlands\b",
-            r"\bgo(?:ing)? on (?:an )?exchange\b",
-            r"\berasmus\b",
-            r"\b(?:i am|i'm|as) an? (?:\w+ )?(?:student|undergraduate)\b",
-            r"\bjag är (?:\w+)?(?:student|studerande)\b",
-            r"\b(?:placement|internship|praktik|vfu) (?:abroad|overseas|utomlands)\b",
-            r"\b(?:åka|resa) på utbyte\b",
-            r"\bindividual student\b|\benskild student\b",
-            weight=3,
-        ),
-        *cues(
-            r"\bstudent (?:wants|would like|plans|is planning|is going|will go|will spend|hopes)\b",
-            r"\bone of (?:my|our) students\b",
-            r"\bstudent of mine\b",
-            r"\ben av (?:mina|våra) studenter\b",
-            weight=2,
-        ),
-        *cues(r"\ba student\b", r"\ben student\b", r"\butbyte\b"),
-    ],
-    "research": [
-        *cues(
-            r"\bresearch(?:ers?|ing)?\b",
-            r"\bforsk\w*",
-            r"\bpost-?docs?\b|\bpostdoctoral\b",
-            r"\bprincipal investigator\b",
-            r"\bclinical trials?\b",
-            r"\blab(?:s|oratory|oratories)?\b",
-            weight=2,
-        ),
-        *cues(
-            r"\bexperiments?\b",
-            r"\bproject\b|\bprojekt\w*",
-            r"\bco-?authors?\w*|\bpublications?\b|\bpapers?\b",
-            r"\bgrants?\b",
-            r"\bcohorts?\b",
-            r"\bdata(?: ?sets?)?\b|\bsamples\b",
-            r"\bbiobank\w*",
-            r"\bcolleagues?\b|\bkollega\w*",
-            r"\bstudie\b|\bstudien\b",
-            r"\bprofessors?\b",
-            r"\bmouse\b|\bmice\b|\bzebra ?fish\w*|\brats?\b|\banimal (?:experiments?|studies|models?)\b",
-        ),
-        *cues(r"\bstud(?:y|ies)\b(?! visits?| abroad| programmes?)", not_after=r"\b(?:exchange|to|will)\s$"),
-    ],
-    "other": cues(
-        r"\bneither research nor education\b",
-        r"\bnot (?:about )?research or education\b",
-        r"\bnågot annat\b",
-        weight=5,
-    ),
-}
-AREA_THRESHOLD = 2.0
-
-_FORMAL = cues(
-    r"\bsign(?:ed|ing|s)?\b(?! up)",
-    r"\bagreements?\b",
-    r"\bmou\b|\bmemorandum of understanding\b",
-    r"\bcontracts?\b",
-    r"\bformal(?:ly)?\b",
-    r"\bformali[sz](?:e|ed|es|ing|ation)\b",
-    r"\w*avtal\w*",
-    r"\bunderteck\w+|\bskriva under\b|\bskrivit under\b|\bformell\w*|\bformaliser\w*|\bavsiktsförklaring\w*",
-)
-_INFORMAL = cues(
-    r"\binformal(?:ly)?\b",
-    r"\binformell\w*",
-    r"\bindividual collaboration\b",
-    r"\bindividuellt samarbete\b",
-    r"\bon a personal basis\b",
-    r"\bpersonal contact\b",
-    negatable=False,
-)
-_LEVEL = {
-    "programme": cues(_PROGRAMME, not_after=_NOT_EDUCATION)
-    + cues(r"\bprogramme level\b|\bprogram ?niv\w+", r"\bprogramme board\b|\bun/pn\b"),
-    "course": cues(r"(?<!of )\bcourses?\b", r"\bkurs(?:en|er|erna)?\b", r"\bcourse level\b|\bkursniv\w+"),
-}
-_KU = cues(
-    r"\b(?:managed|run|administered|owned|overseen|governed|led) by (?:the )?ku\b",
-    r"\bku[- ](?:managed|run|led)\b",
-    r"\bku (?:manages|runs|is responsible|has (?:the )?(?:programme )?responsibility)\b",
-    r"\bunder ku\b",
-    r"\bku'?s programmes?\b",
-    r"\bku ansvarar\b",
-    r"\bprogramansvar\w* (?:ligger |är )?(?:hos|vid|på) ku\b",
-    r"\bku har (?:program)?ansvar\w*",
-    r"\bcommittee for (?:first and second cycle|higher) education\b",
-    r"\bku\b",
-)
-_DEPARTMENT_MANAGED = cues(
-    r"\b(?:managed|run|administered|owned|led) by (?:the |a |our |my |one )?(?:department|institution)\b",
-    r"\bdepartment[- ](?:managed|run|led)\b",
-    r"\binstitutionen (?:ansvarar|har programansvar\w*)\b",
-    r"\bprogramansvar\w* (?:ligger |är )?(?:hos|vid|på) (?:en |vår |min )?institution\w*",
-    negatable=False,
-)
-_ANIMALS = cues(
-    r"\banimals?\b",
-    r"\bmouse\b|\bmice\b|\bmurine\b",
-    r"\brats?\b|\brodents?\b",
-    r"\bzebra ?fish\w*",
-    r"\bprimates?\b|\bmonkeys?\b|\bmacaques?\b",
-    r"\bpigs?\b|\bpiglets?\b|\bsheep\b|\brabbits?\b|\bferrets?\b",
-    r"\bin vivo\b",
-    r"\bxenografts?\b",
-    r"\bdjur\w*",
-    r"\bmöss\b|\bmus\b|\bråtto?r?\w*|\bzebrafisk\w*",
-    r"\bgnagare\b|\bapor\b|\bgrisar?\b",
-    r"\b(?:mus|råtto?|fisk|apo?|gris)(?:försök|modell|studie)\w*",
-)
-_ABROAD = cues(
-    r"\babroad\b|\boverseas\b|\butomlands\b|\bforeign\b|\butländsk\w*",
-    r"\bpartner(?:s|'s|s')?\b|\bpartnern?s?\b|\bsamarbetspartner\w*",
-    r"\b(?:their|its) (?:lab|laboratory|facility|facilities|institute|university|site|side|end)\b",
-    r"\bhos (?:dem|partnern|dom)\b|\bi deras\b",
-    negatable=False,
-)
-_HOME = cues(
-    r"\b(?:at|here at|in) (?:ki|karolinska|sweden|stockholm|solna|huddinge)\b",
-    r"\bhere\b",
-    r"\bin-house\b",
-    r"\bour (?:own )?(?:lab|animal facility|facility)\b",
-    r"\bi sverige\b|\bpå ki\b|\bhos oss\b|\bhär\b",
-    negatable=False,
-)
-_SECURITY = [
-    *cues(
-        r"\bmisus\w*",
-        r"\bdual[- ]use\b",
-        r"\bespionage\b|\bspy\w*|\bspies\b",
-        r"\bmilitar\w*",
-        r"\bweapons?\b",
-        r"\bexport control\w*",
-        r"\bsanction\w*",
-        r"\bsurveillance\b",
-        r"(?<!food )(?<!social )(?<!water )(?<!energy )(?<!job )(?<!income )(?<!financial )(?<!health )"
-        r"\bsecurity\b(?! forum)",
-        r"\bsensitive (?:technolog\w+|data|information|research|knowledge)\b",
-        r"\b(?:ip|technology|data) theft\b|\bsteal\w*|\bstolen\b",
-        r"\b(?:undue|foreign|state|political) "
-        r"(?:influence|interference|pressure)\b",
-        r"\bcyber\w*|\bhack\w*",
-        r"\bleak(?:s|ed|ing|age)?\b",
-        r"\bclassified\b",
-        r"\bintelligence (?:service|agenc)\w*",
-        r"\btechnology transfer\b",
-        r"\bsäkerhet(?!sforum)\w*",
-        r"\bspionage\w*|\bspion\w*",
-        r"\bmissbruk\w*",
-        r"\bmilitär\w*",
-        r"\bvapen\w*",
-        r"\bexportkontroll\w*",
-        r"\bsanktion\w*",
-        r"\bövervakning\w*",
-        r"\bdubbla användningsområden\b",
-        r"\b(?:otillbörlig|utländsk) påverkan\b",
-        r"\bstöld\w*",
-    ),
-]
-_ETHICAL = [
-    *cues(
-        r"\bethic(?:s|al|ally)?\b"
-        r"(?! (?:approval|review|permit|application|board|committee|vetting|clearance))",
-        r"\bunethical\b",
-        r"\bhuman rights\b|\b(?:patients?|participants?|workers?|subjects?|minorit\w+)'? rights\b",
-        r"\bacademic freedom\b",
-        r"\bcorrupt\w*",
-        r"\bbrib\w*",
-        r"\bmisconduct\b",
-        r"\bfabricat\w*",
-        r"\bfalsif\w*",
-        r"\bplagiar\w*",
-        r"\bexploit\w*",
-        r"\bforced (?:labou?r|organ)\w*",
-        r"\borgan (?:harvest|trafficking)\w*",
-        r"\btorture\b",
-        r"\bdeath penalty\b",
-        r"\bdiscriminat\w*",
-        r"\bvulnerable (?:groups?|populations?|patients|people)\b",
-        r"\bdignity\b",
-        r"\bprivacy\b",
-        r"\bquestionable\b",
-        r"\bdubious\b",
-        r"\bshady\b",
-        r"\betisk\w*+(?! prövning| granskning| godkänn)|\betik(?:en)?\b",
-        r"\boetisk\w*",
-        r"\bmänskliga rättigheter\w*",
-        r"\bkorruption\w*",
-        r"\bmut(?:a|or|ade)\b",
-        r"\bforskningsfusk\w*|\bfusk\w*",
-        r"\bakademisk frihet\b",
-        r"\butnyttj\w*",
-        r"\bdiskriminer\w*",
-        r"\bintegritet\w*",
-    ),
-    *cues(
-        r"\b(?:lack of|without|no|absence of|questionable|unclear|doubtful) (?:informed )?consent\b",
-        r"\butan samtycke\b",
-        negatable=False,
-    ),
-]
-_NO_CONCERNS = re.compile(
-    r"\bno (?:other )?(?:concerns?|worries|issues|problems|red flags)\b|\bnothing (?:problematic|sensitive|"
-    r"special|worrying|of concern)\b|\binga (?:farhågor|problem|bekymmer|frågetecken)\b|"
-    r"\bnone of (?:these|them|"
-    r"the above)\b|\binget av (?:detta|dessa)\b|\bnothing like that\b"
-)
-_YES_ANSWER = re.compile(
-    r"^(?:yes|yeah|yep|yup|sure|correct|right|indeed|absolutely|of course|it is|there is|there are|we do|"
-    r"we will|we have|it does|ja|japp|jo|absolut|stämmer|det gör|det är det|det finns|det kommer)\b"
-)
-_NO_ANSWER = re.compile(
-    r"^(?:no|nope|nah|not really|not at all|none|nothing|never|negative|nej|nä|nix|inga|ingen|inget|inte)\b"
-)
 
 
 def normalise(text: str) -> str:
@@ -338,17 +22,17 @@ def normalise(text: str) -> str:
 
 def _negated(text: str, start: int, end: int) -> bool:
     before = text[:start]
-    breaks = list(_CLAUSE_BREAK.finditer(before))
+    breaks = list(lex.CLAUSE_BREAK.finditer(before))
     if breaks:
         before = before[breaks[-1].end() :]
-    window = " ".join(before.split()[-NEGATION_REACH:])
-    negations = list(_NEGATION.finditer(window))
+    window = " ".join(before.split()[-lex.NEGATION_REACH :])
+    negations = list(lex.NEGATION.finditer(window))
     if negations:
         # "does not respect patients' rights" is a concern, not its absence
-        return not _COMPLIANCE.search(window[negations[-1].end() :])
+        return not lex.COMPLIANCE.search(window[negations[-1].end() :])
     after = text[end:]
-    stop = _CLAUSE_BREAK.search(after)
-    return bool(_TRAILING_NEGATION.search(after[: stop.start()] if stop else after))
+    stop = lex.CLAUSE_BREAK.search(after)
+    return bool(lex.TRAILING_NEGATION.search(after[: stop.start()] if stop else after))
 
 
 def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
@@ -377,63 +61,55 @@ def _score(text: str, found: list[Cue]) -> float:
 
 
 def area(text: str) -> str | None:
-    scores = {value: _score(text, found) for value, found in _AREA.items()}
+    scores = {value: _score(text, found) for value, found in lex.AREA.items()}
     best = max(scores.values())
-    if best < AREA_THRESHOLD:
+    if best < lex.AREA_THRESHOLD:
         return None
     leaders = [v for v, s in scores.items() if s == best]
     return leaders[0] if len(leaders) == 1 else None
 
 
 def formalised(text: str) -> str | None:
-    affirmed, negated = _polarity(text, _FORMAL)
+    affirmed, negated = _polarity(text, lex.FORMAL)
     if affirmed and not _informal_cue_before_formal(text):
         return YES
-    if negated or _present(text, _INFORMAL):
+    if negated or _present(text, lex.INFORMAL):
         return NO
     return YES if affirmed else None
 
 
 def _informal_cue_before_formal(text: str) -> bool:
     # "an informal agreement" is not a signed one
-    return bool(
-        re.search(
-            r"\b(?:informal|informell\w*|verbal|oral|muntlig\w*|unwritten)\s+(?:\w+\s+)?"
-            r"(?:agreements?|avtal\w*|contracts?)\b",
-            text,
-        )
-    ) and not re.search(
-        r"\b(?:sign|signed|signing|mou|memorandum|underteck\w+|formali[sz]\w*|formell\w*)\b", text
-    )
+    return bool(lex.INFORMAL_AGREEMENT.search(text)) and not lex.SIGNED_WORDS.search(text)
 
 
 def level(text: str) -> str | None:
-    found = [v for v, c in _LEVEL.items() if _present(text, c)]
+    found = [v for v, c in lex.LEVEL.items() if _present(text, c)]
     return found[0] if len(found) == 1 else None
 
 
 def ku_managed(text: str) -> str | None:
-    if _present(text, _DEPARTMENT_MANAGED):
+    if _present(text, lex.DEPARTMENT_MANAGED):
         return NO
-    affirmed, negated = _polarity(text, _KU)
+    affirmed, negated = _polarity(text, lex.KU)
     if negated:
         return NO
     return YES if affirmed else None
 
 
 def animals_abroad(text: str, original: str = "") -> str | None:
-    affirmed, negated = _polarity(text, _ANIMALS)
+    affirmed, negated = _polarity(text, lex.ANIMALS)
     if not affirmed:
         return NO if negated else None
     for clause in _clauses(text):
-        if _present(clause, _ANIMALS):
-            if _present(clause, _HOME):
+        if _present(clause, lex.ANIMALS):
+            if _present(clause, lex.HOME):
                 return NO
-            if _present(clause, _ABROAD):
+            if _present(clause, lex.ABROAD):
                 return YES
-    if _present(text, _HOME):
+    if _present(text, lex.HOME):
         return None
-    return YES if _present(text, _ABROAD) or _ABROAD_COUNTRY.search(original) else None
+    return YES if _present(text, lex.ABROAD) or lex.ABROAD_COUNTRY.search(original) else None
 
 
 def _clauses(text: str) -> list[str]:
@@ -444,7 +120,7 @@ def _concern(text: str, found: list[Cue]) -> str | None:
     affirmed, negated = _polarity(text, found)
     if affirmed:
         return YES
-    if negated or _NO_CONCERNS.search(text):
+    if negated or lex.NO_CONCERNS.search(text):
         return NO
     return None
 
@@ -458,8 +134,8 @@ def extract(raw: str) -> dict[str, str]:
         "level": level(text),
         "ku_managed": ku_managed(text),
         "animals_abroad": animals_abroad(text, raw),
-        "security_concern": _concern(text, _SECURITY),
-        "ethical_concern": _concern(text, _ETHICAL),
+        "security_concern": _concern(text, lex.SECURITY),
+        "ethical_concern": _concern(text, lex.ETHICAL),
     }
     return {slot: value for slot, value in found.items() if value is not None}
 
@@ -469,7 +145,7 @@ def named(slot: str, raw: str) -> str | None:
     "animal experiments abroad?" without repeating "abroad"."""
     text = normalise(raw)
     if slot == "animals_abroad":
-        affirmed, negated = _polarity(text, _ANIMALS)
+        affirmed, negated = _polarity(text, lex.ANIMALS)
         return YES if affirmed else NO if negated else None
     return extract(raw).get(slot)
 
@@ -477,9 +153,9 @@ def named(slot: str, raw: str) -> str | None:
 def yes_no(raw: str) -> str | None:
     """A plain yes or no at the start of an answer ("yes, we signed", "nej")."""
     text = normalise(raw)
-    if _NO_ANSWER.search(text):
+    if lex.NO_ANSWER.search(text):
         return NO
-    if _YES_ANSWER.search(text):
+    if lex.YES_ANSWER.search(text):
         return YES
     return None
 
@@ -487,4 +163,4 @@ def yes_no(raw: str) -> str | None:
 def says_none(raw: str) -> bool:
     """The answer rules out everything asked about ("none of these", "no", "inga")."""
     text = normalise(raw)
-    return bool(_NO_CONCERNS.search(text) or _NO_ANSWER.search(text))
+    return bool(lex.NO_CONCERNS.search(text) or lex.NO_ANSWER.search(text))

@@ -27,7 +27,7 @@ def _engine() -> ConversationEngine:
 
 
 def run_triage_case(case: dict[str, Any], engine: ConversationEngine | None = None) -> dict[str, Any]:
-    """{"ok", "asked", "slots", "outcome", "within_budget", "errors"} for one case."""
+    """{"ok", "asked", "slots", "outcome", "within_budget", "errors", "problem"} for one case."""
     engine = engine or _engine()
     truth: dict[str, str] = {str(k): str(v) for k, v in (case.get("slots") or {}).items()}
     turn = Turn(
@@ -55,6 +55,7 @@ def run_triage_case(case: dict[str, Any], engine: ConversationEngine | None = No
         "outcome": outcome,
         "within_budget": asked * 2 <= len(truth),
         "errors": errors,
+        "problem": "; ".join(errors) or None,
     }
 
 
