@@ -133,6 +133,7 @@ AREA: dict[str, list[Cue]] = {
     "research": [
         *cues(
             r"\bresearch(?:ers?|ing)?\b",
+            r"\bscientists?\b|\bvetenskapsm[aä]n\w*",
             r"\bforsk\w*",
             r"\bpost-?docs?\b|\bpostdoctoral\b",
             r"\bprincipal investigator\b",

@@ -91,3 +91,36 @@ def test_a_case_the_flow_cannot_answer_is_reported_not_passed(engine: Conversati
     missing = {"id": "y", "text": "Something with a partner.", "slots": {"area": "research"}, "expect": {}}
     result = run_triage_case(missing, engine)
     assert not result["ok"] and "does not list" in result["errors"][0]
+
+
+EXTRA_CASES = yaml.safe_load((Path(__file__).parent / "triage_cases.yaml").read_text(encoding="utf-8"))[
+    "triage"
+]
+
+
+@pytest.mark.parametrize("case", EXTRA_CASES, ids=[c["id"] for c in EXTRA_CASES])
+def test_more_cases_of_the_same_kind(case: dict[str, Any], engine: ConversationEngine) -> None:
+    result = run_triage_case(case, engine)
+    assert result["ok"], result["errors"]
+    assert result["within_budget"], (result["asked"], result["slots"])
+
+
+def test_a_client_that_answers_only_the_named_slot_gets_the_same_outcomes(
+    dev_set: dict[str, Any], engine: ConversationEngine
+) -> None:
+    """A JSON-lines client that answers `question.slot` alone (not every slot of a grouped question)."""
+    from bot.triage_eval import check_outcome
+    from bot.triage_protocol import result_line
+    from bot.types import Turn
+
+    for case in [*dev_set["triage"], *EXTRA_CASES]:
+        turn = Turn(platform="cli", conversation_id=f"naive-{case['id']}", user_id="cli")
+        line = result_line(engine.triage(Turn(**{**turn.__dict__, "text": case["text"]})))
+        asked = 0
+        while line["status"] == "need_input":
+            asked += 1
+            assert asked <= 6, case["id"]
+            slot = line["question"]["slot"]
+            line = result_line(engine.triage(turn, {slot: case["slots"][slot]}))
+        assert check_outcome(line["outcome"], case["expect"], case["slots"]) == [], case["id"]
+        assert asked * 2 <= len(case["slots"]), case["id"]
