@@ -210,6 +210,14 @@ def triage_text(engine: ConversationEngine, ex: Exchange, text: str) -> None:
         ex.lead.append(engine.say(ex, "resume"))
         engine.step(ex)
         return
+    if intents.unsure(text):
+        question = engine.triage_machine.question(state, ex.talk.language)
+        if question:
+            ex.lead.append(
+                f"{engine.say(ex, 'about_question')} {question['help']} {engine.say(ex, 'unsure')}"
+            )
+        engine.step(ex)
+        return
     reading = engine.triage_machine.read(state, text)
     if reading.updates and (reading.answered or _adds_something(state, reading)):
         engine.apply(ex, reading)

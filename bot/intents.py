@@ -57,6 +57,10 @@ _AFFIRM = re.compile(
     r"ja|ja tack|"
     r"gärna|kör|okej|absolut|visst)\b"
 )
+_UNSURE = re.compile(
+    r"^(?:i )?(?:don't|do not|dont) know\b|^(?:i'm |i am )?(?:not sure|unsure)\b|^no idea\b|"
+    r"^(?:jag )?vet inte\b|^(?:jag är )?osäker\b|^ingen aning\b"
+)
 _DECLINE = re.compile(r"^(?:no|nope|no thanks|not now|later|nej|nej tack|inte nu|senare)\b")
 
 
@@ -94,6 +98,11 @@ def describes_plan(raw: str) -> bool:
 
 def affirms(raw: str) -> bool:
     return bool(_AFFIRM.match(normalise(raw)))
+
+
+def unsure(raw: str) -> bool:
+    """ "I don't know", "not sure", "vet inte"."""
+    return bool(_UNSURE.match(normalise(raw)))
 
 
 def declines(raw: str) -> bool:

@@ -40,6 +40,7 @@ MESSAGE_KEYS = frozenset(
         "help",
         "about_question",
         "nothing_to_undo",
+        "unsure",
         "went_back",
         "cancelled",
         "not_active",

@@ -236,6 +236,15 @@ def test_an_answer_that_fits_no_choice_is_asked_again_without_losing_anything(
     assert "couldn't match" in user.last.text or "didn't receive" in user.last.text
 
 
+def test_not_knowing_an_answer_brings_the_explanation(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("A programme wants an exchange agreement with a university in Italy.")
+    assert user.question["slot"] == "ku_managed"
+    user.say("I don't know")
+    assert "dean for higher education" in user.last.text and "talk to a person" in user.last.text
+    assert user.question["slot"] == "ku_managed"
+
+
 def test_unknown_commands_and_buttons_are_explained(chat: Callable[..., Chat]) -> None:
     user = chat()
     user.say("start assessment")
