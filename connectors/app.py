@@ -28,7 +28,11 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     if services.ready:
-        return web.json_response({"status": "ready"}, dumps=dumps)
+        problem = await services.probe.problem(services.db)
+        if problem is None:
+            return web.json_response({"status": "ready"}, dumps=dumps)
+        body = {"status": "degraded", "error": problem}
+        return web.json_response(body, status=503, headers={"Retry-After": "5"}, dumps=dumps)
     body = {"status": "failed" if services.load_error else "starting"}
     if services.load_error:
         body["error"] = services.load_error

@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.outbound import OutboundRegistry, WebInbox
 from bot.settings import Settings
 from connectors.batching import BatchingAnswerer
+from connectors.health import DatabaseProbe
 from connectors.http import ApiError
 from connectors.metrics import Metrics
 
@@ -55,6 +56,7 @@ class Services:
     db: Any = None
     web_inbox: WebInbox | None = None
     load_error: str | None = None
+    probe: DatabaseProbe = field(default_factory=DatabaseProbe)
     _ready: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -104,6 +106,7 @@ class Services:
         if self.answerer is not None:
             self.answerer.close(timeout=30)
         self.executor.shutdown(wait=True, cancel_futures=False)
+        self.probe.close()
         if self.db is not None and hasattr(self.db, "dispose"):
             self.db.dispose()
 

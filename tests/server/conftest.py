@@ -106,6 +106,7 @@ class Stubs:
     gate: threading.Event = field(default_factory=threading.Event)
     fail_with: Exception | None = None
     engine: StubEngine | None = None
+    db: Any = None
 
     def loader(self, services: Services) -> Loaded:
         self.gate.wait(30)
@@ -113,7 +114,7 @@ class Stubs:
             raise self.fail_with
         batching = BatchingAnswerer(self.answerer, window_ms=2, observer=services.metrics.observe_batch)
         self.engine = StubEngine(batching)
-        return Loaded(answerer=batching, engine=self.engine, db=None, web_inbox=WebInbox(MemoryBox()))
+        return Loaded(answerer=batching, engine=self.engine, db=self.db, web_inbox=WebInbox(MemoryBox()))
 
 
 @pytest.fixture

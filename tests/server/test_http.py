@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
 from bot.types import Reply
 from connectors.app import SERVICES
+from connectors.health import DatabaseProbe
 
 Client = TestClient[Any, Any]
 Stubs = Any
@@ -60,6 +63,25 @@ async def test_readyz_reports_a_failed_load(client_of: ClientFactory, stubs: Stu
     assert response.status == 503
     body = await response.json()
     assert body["status"] == "failed" and "index is corrupt" in body["error"]
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_readyz_asks_the_database(
+    client_of: ClientFactory, stubs: Stubs, wait_ready: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import create_engine
+
+    stubs.db = SimpleNamespace(engine=create_engine(f"sqlite:///{tmp_path / 'ok.sqlite3'}"))
+    stubs.gate.set()
+    client = await client_of(stubs)
+    await wait_ready(client)
+    services = client.server.app[SERVICES]
+    services.db = SimpleNamespace(engine=create_engine(f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}"))
+    services.probe = DatabaseProbe(interval=0)
+    response = await client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["status"] == "degraded" and "database" in body["error"]
     assert (await client.get("/healthz")).status == 200
 
 
