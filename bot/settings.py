@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=32, ge=1, le=256, description="threads for blocking work per server")
     batch_window_ms: float = Field(default=4.0, ge=0, le=100, description="how long concurrent questions gather")
     batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
+    answer_workers: int = Field(default=2, ge=1, le=8, description="threads answering batches of questions")
+    torch_threads: int = Field(default=0, ge=0, le=64, description="torch intra-op threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds in-flight requests get on shutdown")
 
     slack_bot_token: str | None = None

@@ -2,8 +2,9 @@
 
 The embedding model answers about four times as many queries per second in batches as one at a time,
 so one worker thread collects the questions that arrive within a few milliseconds of each other and
-hands them to `Answerer.ask_many` in one call. Callers on any thread get a future; async code awaits it
-with `asyncio.wrap_future`. Nothing submitted before `close()` is dropped.
+hands them to `Answerer.ask_many` in one call. With two workers, one batch's Python work (ranking,
+composing) overlaps the next batch's embedding, which runs outside the GIL. Callers on any thread get a
+future; async code awaits it with `asyncio.wrap_future`. Nothing submitted before `close()` is dropped.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ class BatchingAnswerer:
         *,
         window_ms: float = 4.0,
         max_batch: int = 64,
+        workers: int = 1,
         observer: BatchObserver | None = None,
     ) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+        if max_batch < 1 or workers < 1:
+            raise ValueError("max_batch and workers must be at least 1")
         self._answerer = answerer
         self._window = max(window_ms, 0.0) / 1000.0
         self._max_batch = max_batch
@@ -61,8 +63,11 @@ class BatchingAnswerer:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ribot-batcher", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"ribot-batcher-{n}", daemon=True) for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     @property
     def inner(self) -> AnswererLike:
@@ -89,8 +94,11 @@ class BatchingAnswerer:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(None)
-        self._thread.join(timeout)
+            for _ in self._threads:
+                self._queue.put(None)  # one stop mark per worker, queued behind every question
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         stopping = False

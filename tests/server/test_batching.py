@@ -71,6 +71,20 @@ def test_many_threads_each_get_their_own_answers() -> None:
     batcher.close()
 
 
+def test_two_workers_lose_nothing_and_stop_together() -> None:
+    batcher = BatchingAnswerer(Echo(), window_ms=1, max_batch=8, workers=2)
+
+    def worker(n: int) -> list[str]:
+        return [batcher.ask(f"w{n}-{i}").answer for i in range(40)]
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(worker, range(6)))
+    assert results == [[f"W{n}-{i}" for i in range(40)] for n in range(6)]
+    queued = [batcher.submit(f"late{n}") for n in range(30)]
+    batcher.close(timeout=10)
+    assert [f.result(0).answer for f in queued] == [f"LATE{n}" for n in range(30)]
+
+
 def test_a_failing_question_fails_alone() -> None:
     batcher = BatchingAnswerer(Echo(), window_ms=50, max_batch=16)
     good, bad, other = batcher.submit("good"), batcher.submit("poison"), batcher.submit("other")
