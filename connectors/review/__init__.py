@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.review import announce_pending
 from bot.store.base import Database
 from connectors.review.auth import LoginThrottle, coordinator_only, logout
-from connectors.review.common import PREFIX, STATE, STATIC, ReviewState, environment
+from connectors.review.common import PREFIX, STATE, STATIC, ReviewState, environment, redirect
 from connectors.review.insight import insight_page
 from connectors.review.login import login_page, login_submit
 from connectors.review.views import act, detail, queue
@@ -56,7 +56,7 @@ def _mount_oidc(app: web.Application, services: Services) -> None:
 
 
 async def _to_queue(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPFound(PREFIX)
+    return redirect(PREFIX, status=302)
 
 
 def _announcer(services: Services) -> Callable[[web.Application], AsyncIterator[None]]:

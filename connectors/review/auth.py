@@ -13,7 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.store.coordinators import SessionInfo, end_session, find_session
-from connectors.review.common import PREFIX, render, require_db, state_of
+from connectors.review.common import PREFIX, redirect, render, require_db, state_of
 from connectors.services import Services
 
 SESSION_COOKIE = "ribot_review"
@@ -72,9 +72,9 @@ async def current_session(request: web.Request) -> SessionInfo | None:
     return await services.run_sync(find_session, db, token)
 
 
-def login_redirect(request: web.Request) -> web.HTTPFound:
+def login_redirect(request: web.Request) -> web.Response:
     target = request.path_qs if request.method == "GET" else PREFIX
-    return web.HTTPFound(f"{PREFIX}/login?next={quote(target, safe='')}")
+    return redirect(f"{PREFIX}/login?next={quote(target, safe='')}", status=302)
 
 
 async def forbidden(request: web.Request, message: str) -> web.Response:
@@ -87,7 +87,7 @@ def coordinator_only(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         session = await current_session(request)
         if session is None:
-            raise login_redirect(request)
+            return login_redirect(request)
         if not session.account.is_coordinator:
             return await forbidden(
                 request,
@@ -117,7 +117,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         token = request.cookies.get(SESSION_COOKIE, "")
         services = state_of(request).services
         await services.run_sync(end_session, require_db(services), token)
-    response = web.HTTPSeeOther(f"{PREFIX}/login")
+    response = redirect(f"{PREFIX}/login")
     clear_cookie(request, response, SESSION_COOKIE)
     return response
 

@@ -71,6 +71,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def redirect(location: str, status: int = 303) -> web.Response:
+    """A redirect that can still carry cookies (raised HTTP exceptions are for plain ones)."""
+    return web.Response(status=status, headers={"Location": location, **HEADERS})
+
+
 async def render(
     request: web.Request, template: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:

@@ -19,7 +19,7 @@ from connectors.review.auth import (
     set_cookie,
     tokens_match,
 )
-from connectors.review.common import PREFIX, render, require_db, state_of
+from connectors.review.common import PREFIX, redirect, render, require_db, state_of
 
 MAX_FIELD = 400
 
@@ -28,7 +28,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     target = safe_next(request.query.get("next"))
     session = await current_session(request)
     if session is not None and session.account.is_coordinator:
-        raise web.HTTPFound(target)
+        return redirect(target, status=302)
     return await _form(request, target, error=None)
 
 
@@ -71,7 +71,7 @@ async def begin_session(request: web.Request, account: Account, target: str) -> 
     services = state_of(request).services
     lifetime = timedelta(hours=services.settings.review_session_hours)
     session = await services.run_sync(start_session, require_db(services), account.id, lifetime)
-    response = web.HTTPSeeOther(safe_next(target))
+    response = redirect(safe_next(target))
     set_cookie(request, response, SESSION_COOKIE, session.token, max_age=int(lifetime.total_seconds()))
     response.del_cookie(LOGIN_COOKIE, path=PREFIX)
     return response

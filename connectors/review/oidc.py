@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.settings import Settings
 from bot.store.coordinators import oidc_account
 from connectors.review.auth import clear_cookie, forbidden, safe_next, set_cookie, tokens_match
-from connectors.review.common import PREFIX, require_db, state_of
+from connectors.review.common import PREFIX, redirect, require_db, state_of
 from connectors.review.login import begin_session
 
 STATE_COOKIE = "ribot_review_oidc"
@@ -188,7 +188,7 @@ async def oidc_login(request: web.Request) -> web.StreamResponse:
         location = await client.authorization_url(redirect_uri(request), pending)
     except (OidcError, aiohttp.ClientError, TimeoutError) as exc:
         raise web.HTTPBadGateway(text=f"Sign-in with the identity provider is unavailable: {exc}") from exc
-    response = web.HTTPFound(location)
+    response = redirect(location, status=302)
     set_cookie(request, response, STATE_COOKIE, pending.encode(), max_age=600)
     return response
 

@@ -15,7 +15,7 @@ from bot.store.coordinators import list_accounts
 from bot.store.escalation_tables import CATEGORIES, FORWARD_TARGETS, STATUSES
 from bot.store.escalations import QueueFilter, TransitionError, list_escalations
 from connectors.review.auth import USER
-from connectors.review.common import PREFIX, render, require_db, state_of
+from connectors.review.common import PREFIX, redirect, render, require_db, state_of
 
 ACTIVE = ("open", "claimed", "answered", "forwarded")
 AGES: dict[str, tuple[str, timedelta | None, timedelta | None]] = {
@@ -151,4 +151,4 @@ async def act(request: web.Request) -> web.StreamResponse:
     except DeliveryError as exc:
         message = f"The reply could not be delivered ({exc}). It was logged; nothing changed."
         return await _detail(request, escalation_id, None, message, status=502)
-    raise web.HTTPSeeOther(f"{PREFIX}/escalations/{escalation_id}?done={action}")
+    return redirect(f"{PREFIX}/escalations/{escalation_id}?done={action}")
