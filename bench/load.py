@@ -169,9 +169,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, data_dir: Path | None) -> subprocess.Popen[bytes]:
+def start_server(port: int, data_dir: Path | None, extra: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
     env["LOG_LEVEL"] = "warning"
+    env.update(item.split("=", 1) for item in extra)
     if data_dir is not None:
         env["RIBOT_DATA_DIR"] = str(data_dir)
     command = [sys.executable, "-m", "connectors.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -212,14 +213,18 @@ def main() -> int:
     parser.add_argument("--ready-timeout", type=float, default=300.0)
     parser.add_argument("--data-dir", type=Path, help="RIBOT_DATA_DIR for the started server (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--server-env", nargs="*", default=[], metavar="NAME=VALUE", help="settings for the started server"
+    )
     args = parser.parse_args()
 
     server = None
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ribot-bench-") as tmp:
         url = args.url.rstrip("/") if args.url else None
         if url is None:
             port = free_port()
-            server = start_server(port, args.data_dir or Path(tmp))
+            server = start_server(port, args.data_dir or Path(tmp), args.server_env)
             url = f"http://127.0.0.1:{port}"
         try:
             rows = asyncio.run(bench(args, url))
@@ -228,6 +233,9 @@ def main() -> int:
                 server.terminate()
                 server.wait(60)
     print(f"ribot load benchmark: {url}, {os.cpu_count()} CPUs, {args.seconds:.0f} s per concurrency")
+    if args.server_env:
+        print("server settings: " + " ".join(args.server_env))
+    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in load_before)}")
     print_table(rows)
     last = rows[-1]
     print("target at concurrency 32: >= 100 answers/s with p95 <= 300 ms, /healthz p95 <= 50 ms")

@@ -25,6 +25,7 @@ MAX_TEXT_CHARS = 8_000
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _ACTION = re.compile(r"^[\w:.@/+-]{1,200}$")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_AFTER = re.compile(r"^[0-9]{1,12}$")
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -108,10 +109,10 @@ async def chat(request: web.Request) -> web.Response:
     engine = services.require_engine()
     async with request.app[_LOCKS].hold(turn.conversation_id):
         replies: list[Reply] = await services.run_sync(engine.handle, turn)
-    answers = [r for r in replies if r.kind == "answer" and r.answer is not None]
-    for reply in answers:
-        grounded = str(reply.answer.grounded if reply.answer else False).lower()
-        services.metrics.answers.labels(surface=PLATFORM, grounded=grounded).inc()
+    for reply in replies:
+        if reply.kind == "answer" and reply.answer is not None:
+            grounded = "true" if reply.answer.grounded else "false"
+            services.metrics.answers.labels(surface=PLATFORM, grounded=grounded).inc()
     body = {"conversation_id": turn.conversation_id, "replies": [r.to_json() for r in replies]}
     return web.json_response(body, dumps=dumps)
 
@@ -120,7 +121,7 @@ async def delivered(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     conversation_id = _conversation_id(request.match_info["conversation_id"])
     raw_after = request.query.get("after", "0")
-    if not raw_after.isdigit() or len(raw_after) > 12:
+    if not _AFTER.match(raw_after):
         raise ApiError(422, "invalid_request", "`after` must be a whole number.")
     inbox = services.require_web_inbox()
     messages = await services.run_sync(inbox.pending, conversation_id, int(raw_after))

@@ -229,7 +229,9 @@ async def test_delivered_messages_are_polled(client: Client) -> None:
     assert [m["reply"]["text"] for m in (await later.json())["messages"]] == ["And once more."]
     other = await client.get("/api/chat/conv-0003-abcdef/messages")
     assert (await other.json()) == {"messages": []}
-    await _error(await client.get(f"/api/chat/{conversation}/messages?after=-1"), 422, "invalid_request")
+    for after in ("-1", "²", "1e3", "9" * 13):
+        response = await client.get(f"/api/chat/{conversation}/messages", params={"after": after})
+        await _error(response, 422, "invalid_request")
     await _error(await client.get("/api/chat/bad!id/messages"), 422, "invalid_request")
 
 
