@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
 
 from bot.outbound import EscalationNotice
 from connectors.services import Services
@@ -40,12 +41,29 @@ class SlackConnector:
         self.handlers.register(self.bolt)
         self.socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """Slack's Events API and interactivity: Bolt verifies the signature (401 otherwise) and acks."""
         bolt_request = await to_bolt_request(request)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    async def warm_up(self, app: web.Application) -> None:
+        self._warming = asyncio.create_task(self._check_token())
+
+    async def _check_token(self) -> None:
+        """auth.test once at startup: a bad token shows in the log at once, and a burst of first deliveries
+        does not each make the call while Bolt's single-workspace authorisation has no result yet."""
+        try:
+            result = await self.client.auth_test()
+        except Exception as exc:
+            log.error("Slack rejected the bot token or could not be reached (auth.test): %s", exc)
+            return
+        log.info("Slack bot %s in team %s", result.get("user_id"), result.get("team_id"))
+        for middleware in getattr(self.bolt, "_async_middleware_list", []):
+            if isinstance(middleware, AsyncSingleTeamAuthorization) and middleware.auth_test_result is None:
+                middleware.auth_test_result = result
 
     async def announce(self, notice: EscalationNotice) -> None:
         channel = self.services.settings.slack_coordinator_channel
@@ -91,6 +109,7 @@ def mount(app: web.Application, services: Services) -> SlackConnector:
     settings = services.settings
     connector = SlackConnector(services)
     app[SLACK] = connector
+    app.on_startup.append(connector.warm_up)
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, connector.handle_http)
     if settings.slack_app_token:

@@ -27,6 +27,9 @@ from connectors.slack.threads import ThreadWatch
 log = logging.getLogger("ribot.slack")
 
 READY_WAIT_SECONDS = 120.0
+# Turns handled at once per process. More threads contending for the GIL starve the event loop, and with
+# it the 3-second acknowledgements; the answerer batches the questions of concurrent turns anyway.
+CONCURRENT_TURNS = 4
 ASSESS_WORDS = ("assess", "assessment", "start assessment", "start an assessment")
 HELP_WORDS = ("", "help", "?")
 FAILURE_TEXT = (
@@ -42,6 +45,7 @@ class SlackHandlers:
         self.poster = poster
         self.threads = ThreadWatch(poster)
         self.coordinator_channel = services.settings.slack_coordinator_channel
+        self._working = asyncio.Semaphore(CONCURRENT_TURNS)
         self.turns = Counter(
             "ribot_slack_turns",
             "Slack messages, commands and clicks by outcome: answered, duplicate, ignored, failed, not_ready",
@@ -172,7 +176,8 @@ class SlackHandlers:
                 return
             if thinking is not None:
                 await _quietly(thinking(status="is thinking…"))
-            replies = await self.services.run_sync(self._claim_and_handle, incoming.key, turn)
+            async with self._working:
+                replies = await self.services.run_sync(self._claim_and_handle, incoming.key, turn)
             if replies is None:
                 log.info("dropped a delivery that was already handled", extra={"key": incoming.key})
                 return self._count("duplicate")
