@@ -48,18 +48,24 @@ class TeamsOutbound:
             raise DeliveryError(f"the stored Teams conversation reference is unusable: {exc}") from exc
 
     async def send(self, reference: ConversationReference, activities: list[Activity]) -> None:
+        failures: list[Exception] = []
+
         async def write(context: TurnContext) -> None:
-            for activity in activities:
-                await context.send_activity(activity)
+            # Caught here: the adapter would hand an error to its turn-error handler and report success.
+            try:
+                for activity in activities:
+                    await context.send_activity(activity)
+            except Exception as exc:
+                failures.append(exc)
 
         continuation = reference.get_continuation_activity()
-        # Without an id the messages are posted to the conversation, not as replies to a made-up activity.
-        continuation.id = None
         if self._auth.anonymous:
             # Anonymous identity: the SDK then talks to the channel without asking Entra for a token.
             await self._adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, write)
         else:
             await self._adapter.continue_conversation(self._auth.client_id or "", continuation, write)
+        if failures:
+            raise DeliveryError(f"Teams refused the message: {failures[0]}") from failures[0]
 
     async def deliver(self, reply_ref: dict[str, Any], replies: list[Reply]) -> None:
         reference = await self.reference_for(reply_ref)

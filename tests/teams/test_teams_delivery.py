@@ -19,7 +19,7 @@ from conftest import TeamsStack
 from connector_standin import ConnectorStandIn, Received, card_of
 from playground_harness import ServerThread, free_port
 
-from bot.outbound import EscalationNotice
+from bot.outbound import DeliveryError, EscalationNotice
 from bot.types import Reply
 from connectors.teams.agent import EMPTY, STALE_BUTTON
 
@@ -159,8 +159,34 @@ def test_first_contact_stores_a_reference_and_a_later_reply_needs_only_the_conve
     ref = {"platform": "teams", "conversation_id": convo}
     teams_stack.server.call(lambda: services.outbound.deliver("teams", ref, [reply]))
     (delivered,) = messages_in(connector, convo)[before:]
-    assert delivered.reply_to is None  # a new message in the conversation, not a reply to an activity
     assert "sent from the database" in card_texts(delivered)
+    assert delivered.activity["recipient"]["id"] == acts.USER["id"]
+
+
+def test_a_refused_proactive_message_is_reported(teams_stack: TeamsStack, standin: Any) -> None:
+    _, service_url = standin
+    convo = conversation("refused")
+    assert post(teams_stack, acts.message("Hello", service_url=service_url, conversation_id=convo)) == 202
+    services = teams_stack.services
+    gone = {
+        "platform": "teams",
+        "conversation_id": convo,
+        "reference": {
+            "conversation": {"id": convo},
+            "serviceUrl": f"{service_url}no-such-connector/",
+            "channelId": "msteams",
+            "bot": {"id": acts.BOT_ID},
+        },
+    }
+    with pytest.raises(DeliveryError, match="Teams refused"):
+        teams_stack.server.call(
+            lambda: services.outbound.deliver("teams", gone, [Reply(kind="text", text="x")])
+        )
+    with pytest.raises(DeliveryError, match="no conversation"):
+        unknown = {"platform": "teams", "conversation_id": "a:never-seen"}
+        teams_stack.server.call(
+            lambda: services.outbound.deliver("teams", unknown, [Reply(kind="text", text="x")])
+        )
 
 
 def test_escalations_are_announced_in_the_coordinators_channel(teams_stack: TeamsStack, standin: Any) -> None:
@@ -183,5 +209,4 @@ def test_escalations_are_announced_in_the_coordinators_channel(teams_stack: Team
     outbound = teams_stack.services.outbound.get("teams")
     teams_stack.server.call(lambda: outbound.announce(notice, acts.CHANNEL))
     (posted,) = messages_in(connector, acts.CHANNEL)
-    assert posted.reply_to is None
     assert "ESC-00099" in card_texts(posted) and "Export control question" in card_texts(posted)
