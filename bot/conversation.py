@@ -134,7 +134,9 @@ class ConversationEngine:
         with self.store.open(turn.platform, turn.conversation_id, turn.user_id) as convo:
             talk = Talk.load(convo)
             said = turn.action or strip_controls(turn.text or "")
-            message_id = convo.record("user", "action" if turn.action else "text", said)
+            message = convo.record("user", "action" if turn.action else "text", said)
+            convo.session.flush()  # the id is referenced by feedback buttons and the summary
+            message_id = message.id
             exchange = Exchange(turn, convo, talk, message_id)
             if convo.expired and convo.row.mode in ("triage", "offered"):
                 exchange.lead.append(self.flow.say("expired", talk.language, hours=self.ttl_hours))

@@ -45,14 +45,13 @@ class OpenConversation:
     def mode(self) -> str:
         return "idle" if self.expired else self.row.mode
 
-    def record(self, role: str, kind: str, text: str, data: dict[str, Any] | None = None) -> int:
-        """Adds a transcript line; the only place message text is written."""
+    def record(self, role: str, kind: str, text: str, data: dict[str, Any] | None = None) -> Message:
+        """Adds a transcript line; the only place message text is written. Its id is set once flushed."""
         message = Message(
             conversation_id=self.row.id, role=role, kind=kind, text=self.db.store_text(text), data=data
         )
         self.session.add(message)
-        self.session.flush()
-        return message.id
+        return message
 
     def message_text(self, message_id: int) -> str | None:
         found = self.session.get(Message, message_id)
