@@ -81,7 +81,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process crashes, one fsync less
+        cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: survives process crashes, fewer fsyncs
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
