@@ -82,3 +82,16 @@ def test_teams_off_without_either_setting(teams_settings: Any) -> None:
     assert not teams_enabled(settings)
     with pytest.raises(TeamsConfigError, match="not configured"):
         build_auth(settings)
+
+
+async def test_mount_registers_the_outbound_and_the_channel_announcement(
+    teams_settings: Any, start_ribot: Any
+) -> None:
+    from connectors.app import SERVICES
+
+    plain = await start_ribot(teams_settings(teams_anonymous=True), never_loads)
+    assert plain.app[SERVICES].outbound.get("teams") is not None
+    assert not plain.app[SERVICES].outbound.has_announce_hooks
+    settings = teams_settings(teams_anonymous=True, teams_coordinator_channel=acts.CHANNEL)
+    announcing = await start_ribot(settings, never_loads)
+    assert announcing.app[SERVICES].outbound.has_announce_hooks
