@@ -16,7 +16,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -120,14 +120,16 @@ class OidcClient:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         form["code_verifier"] = verifier
         methods = config.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        auth = None
+        headers = {}
         if "client_secret_basic" in methods:
-            auth = aiohttp.BasicAuth(self.client_id, self.client_secret)
+            # RFC 6749 2.3.1: both parts form-encoded before the Basic scheme's base64.
+            pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         else:
             form |= {"client_id": self.client_id, "client_secret": self.client_secret}
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
-            http.post(config["token_endpoint"], data=form, auth=auth) as response,
+            http.post(config["token_endpoint"], data=form, headers=headers) as response,
         ):
             body = await response.json(content_type=None)
         if response.status != 200 or not isinstance(body, dict) or not isinstance(body.get("id_token"), str):
