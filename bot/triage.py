@@ -15,6 +15,7 @@ from bot import slots as extractor
 from knowledge.triage_flow import Flow, Question, matches
 
 MAX_HISTORY = 50
+STRUCTURAL = frozenset({"area", "level"})
 _NUMBERS = re.compile(r"^\s*\d+(?:\s*(?:,|and|och|&|\+|\s)\s*\d+)*\s*[.)]?\s*$")
 
 
@@ -109,8 +110,14 @@ class Triage:
         return Reading(updates, any(s in updates for s in pending))
 
     def read(self, state: TriageState, text: str) -> Reading:
-        """A typed message: a choice (number, value or label) for the open question, or own words."""
-        from_text = extractor.extract(text)
+        """A typed message: a choice (number, value or label) for the open question, or own words. Words in
+        passing never change what kind of activity it is (area, level) once known: that takes an answer to
+        that question, "back" or "restart"."""
+        from_text = {
+            slot: value
+            for slot, value in extractor.extract(text).items()
+            if slot not in STRUCTURAL or slot not in state.slots or slot in state.pending
+        }
         if len(state.pending) > 1:
             chosen = self._group_answer(state.pending, text, from_text)
         elif state.pending:

@@ -91,6 +91,14 @@ def test_own_words_fill_several_slots_and_only_the_rest_is_asked(chat: Callable[
     assert user.question["slots"] == ["security_concern", "ethical_concern"]
 
 
+def test_words_in_passing_do_not_change_the_kind_of_activity(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.triage("My PhD student's informal exchange partner has questionable ethics around data use.")
+    user.say("also, the partner runs mouse experiments in their lab")
+    known = user.outcome["slots"]
+    assert known["area"] == "doctoral_education" and known["animals_abroad"] == "yes"
+
+
 def test_the_concerns_question_takes_several_answers(chat: Callable[..., Chat]) -> None:
     user = chat()
     user.triage("We have a signed research agreement with a university in Japan.")
