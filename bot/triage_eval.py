@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 import uuid
 from functools import lru_cache
@@ -21,7 +23,9 @@ GATEKEEPERS = ("network_coordinator", "scientific_ombudsman")
 def _engine() -> ConversationEngine:
     from bot.store import migrate, open_database
 
-    url = f"sqlite:///{tempfile.mkdtemp(prefix='ribot-eval-')}/eval.sqlite3"
+    folder = tempfile.mkdtemp(prefix="ribot-eval-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    url = f"sqlite:///{folder}/eval.sqlite3"
     migrate(url)
     return ConversationEngine(LazyAnswerer(), open_database(url), ttl_hours=1)
 
