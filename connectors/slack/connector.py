@@ -14,9 +14,8 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 
 from bot.outbound import EscalationNotice
 from connectors.services import Services
-from connectors.slack import views
+from connectors.slack.announce import announce
 from connectors.slack.delivery import Poster, SlackOutbound, web_client
-from connectors.slack.events import Target
 from connectors.slack.handlers import SlackHandlers
 
 log = logging.getLogger("ribot.slack")
@@ -66,10 +65,8 @@ class SlackConnector:
                 middleware.auth_test_result = result
 
     async def announce(self, notice: EscalationNotice) -> None:
-        channel = self.services.settings.slack_coordinator_channel
-        if not channel:
-            return
-        await self.poster.post(Target(channel=channel), [views.announcement(notice, asker=None)])
+        """Posts a new escalation in the coordinators' channel (see connectors.slack.announce)."""
+        await announce(self, notice)
 
     async def start_socket_mode(self, app: web.Application) -> None:
         token = self.services.settings.slack_app_token

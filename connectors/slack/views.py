@@ -57,12 +57,12 @@ def home_view(direct_channel: str | None) -> dict[str, Any]:
     return {"type": "home", "private_metadata": direct_channel or "", "blocks": blocks}
 
 
-def announcement(notice: EscalationNotice, asker: str | None) -> Message:
+def announcement(notice: EscalationNotice) -> Message:
     """A new escalation as posted in the coordinators' channel, with Claim and Open-in-console buttons."""
     title = f"New escalation {notice.reference}"
     facts = [
         f"*Category:* {escape(notice.category)}",
-        f"*From:* {escape(notice.platform)}" + (f" user {escape(asker)}" if asker else ""),
+        f"*From:* {escape(notice.platform)}",
         f"*Opened:* {escape(notice.created_at.strftime('%Y-%m-%d %H:%M UTC'))}",
     ]
     buttons: list[dict[str, Any]] = [
@@ -76,8 +76,6 @@ def announcement(notice: EscalationNotice, asker: str | None) -> Message:
         context("  ·  ".join(facts)),
         {"type": "actions", "block_id": f"ribot_escalation_{notice.id}", "elements": buttons},
     ]
-    if notice.note:
-        blocks.insert(2, context("_" + escape(shorten(notice.note, 1900)) + "_"))
     return {"text": escape(title), "blocks": blocks}
 
 

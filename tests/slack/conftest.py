@@ -12,10 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from slack_servers import RibotProcess
+from slack_servers import COORDINATORS, RibotProcess
 from slack_standin import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackStandIn, StandInThread
 
-COORDINATORS = "C0COORDINATORS"
 PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 
 
@@ -56,7 +55,7 @@ def _slack_env(standin: SlackStandIn, data_dir: Path) -> dict[str, str]:
         "SLACK_API_URL": standin.api_url,
         "SLACK_COORDINATOR_CHANNEL": COORDINATORS,
         "RIBOT_DATA_DIR": str(data_dir),
-        "PUBLIC_URL": "https://ribot.example.test",
+        "PUBLIC_URL": "http://ribot.example.test",
     }
 
 

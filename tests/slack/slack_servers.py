@@ -16,6 +16,7 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 RIBOT = REPO / ".venv" / "bin" / "ribot"
 READY_TIMEOUT = 300.0
+COORDINATORS = "C0COORDINATORS"  # the coordinators' channel in every test server
 
 
 def free_port() -> int:
