@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from microsoft_agents.activity import Activity, ActivityTypes
@@ -12,6 +13,7 @@ from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnC
 
 from bot.types import Reply, Turn
 from connectors.teams import edge, render
+from connectors.teams.people import EmailDirectory
 from connectors.teams.refs import ReferenceStore
 
 log = logging.getLogger("ribot.teams")
@@ -50,6 +52,7 @@ class TeamsAgent:
         self.adapter = adapter
         self._claim_event = claim_event
         self._references = references
+        self.people = EmailDirectory()
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
             storage=MemoryStorage(),
             connection_manager=connections,
@@ -95,6 +98,7 @@ class TeamsAgent:
         if not await self.first_time(turn.event_id):
             log.info("ignoring a repeated Teams activity %s", turn.event_id)
             return
+        turn = replace(turn, user_email=await self.people.email(context))
         replies = await self.answer(engine, turn)
         for outgoing in render.reply_activities(replies):
             await context.send_activity(outgoing)

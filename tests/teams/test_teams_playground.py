@@ -152,12 +152,18 @@ def test_escalation_reply_arrives_proactively(chat: Chat, teams_stack: TeamsStac
         if escalation:
             break
         buttons = [a for r in replies for a in r.actions]
-        anonymous = next((a for a in buttons if a.value == "escalate:consent:no"), None)
-        if anonymous is not None:
-            _, replies, shown = chat.press(shown[-1], anonymous)
+        share = next((a for a in buttons if a.value == "escalate:consent:yes"), None)
+        if share is not None:
+            _, replies, shown = chat.press(shown[-1], share)
         else:
             _, replies, shown = chat.ask(f"We are planning an MoU with a university abroad ({marker}).")
     assert escalation, f"no escalation was made: {[r.text for r in replies]}"
+    from bot.store.escalations import get_escalation
+
+    stored = get_escalation(teams_stack.services.db, escalation["escalation_id"])
+    assert stored is not None and stored.platform == "teams" and stored.identity_shared
+    # The Playground's member record (Teams has the same) gives the address the activity lacks.
+    assert stored.user_name == "Alex Wilber" and stored.user_email == "alexw@example.com"
 
     text = f"Hello, this is the network coordinator. Let's meet on Monday ({marker})."
     desk = ReviewDesk(teams_stack.services.db, teams_stack.services.outbound)
