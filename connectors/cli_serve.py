@@ -2,7 +2,7 @@
 
 The server listens at once; the model, index (built when missing) and database load in the background and
 `/readyz` turns 200 when they are in. SIGINT or SIGTERM stops taking connections, lets the requests in
-flight finish (up to `RIBOT`'s shutdown timeout) and then exits.
+flight finish (up to SHUTDOWN_TIMEOUT seconds) and then exits.
 """
 
 from __future__ import annotations
@@ -76,23 +76,42 @@ async def run_app(
         app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_timeout
     )
     await runner.setup()
+    readiness: asyncio.Task[None] | None = None
     try:
         site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
         await site.start()
         port = _bound_port(runner) or settings.port
         if announce:
             print(f"ribot is listening on {url_of(settings, port)}  (Ctrl+C stops it)", flush=True)
+            readiness = asyncio.create_task(_announce_ready(app))
         log.info("listening", extra={"host": settings.host, "port": port})
         if on_listen is not None:
             on_listen(port)
         await stop.wait()
         log.info("shutting down: finishing requests in flight")
     finally:
+        if readiness is not None:
+            readiness.cancel()
         await runner.cleanup()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
     log.info("stopped")
+
+
+async def _announce_ready(app: web.Application) -> None:
+    from connectors.services import SERVICES
+
+    services = app.get(SERVICES)
+    if services is None:
+        return
+    print("loading the model and the knowledge base (the index is built on first start)…", flush=True)
+    while not services.ready and services.load_error is None:
+        await asyncio.sleep(0.2)
+    if services.ready:
+        print("ribot is ready.", flush=True)
+    else:
+        print(f"ribot could not start answering: {services.load_error}", flush=True)
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

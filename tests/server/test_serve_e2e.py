@@ -80,10 +80,10 @@ def start_serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Serv
     return Served(process, base, data_dir, first)
 
 
-def stop_serve(served: Served) -> tuple[int, str]:
+def stop_serve(served: Served) -> tuple[int, str, str]:
     served.process.send_signal(signal.SIGTERM)
-    _, err = served.process.communicate(timeout=60)
-    return served.process.returncode, err
+    out, err = served.process.communicate(timeout=60)
+    return served.process.returncode, out, err
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +109,9 @@ def test_serve_builds_a_missing_index_and_turns_ready(tmp_path: Path) -> None:
         )
         assert status == 200 and body["citations"]
     finally:
-        code, err = stop_serve(running)
+        code, out, err = stop_serve(running)
     assert code == 0, err
+    assert "ribot is ready." in out
     logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(entry["msg"] == "ready" for entry in logged)
     assert any(entry["msg"] == "stopped" for entry in logged)
