@@ -14,7 +14,9 @@ class Settings(BaseSettings):
 
     ribot_data_dir: Path = Field(default=Path(".ribot"), description="SQLite database and Chroma index")
     ribot_sources_dir: Path | None = Field(default=None, description="extra documents to ingest")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in the data dir")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset: SQLite in the data dir"
+    )
     conversation_ttl_hours: int = 72
 
     host: str = "127.0.0.1"
@@ -23,9 +25,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="debug, info, warning or error; logs are JSON lines")
     worker_threads: int = Field(default=32, ge=1, le=256, description="threads for blocking work per server")
     batch_window_ms: float = Field(default=4.0, ge=0, le=100, description="wait for concurrent questions")
-    batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
+    batch_max_size: int = Field(default=16, ge=1, le=512, description="most questions embedded in one batch")
     answer_workers: int = Field(default=2, ge=1, le=8, description="threads answering batches of questions")
-    torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
+    torch_threads: int = Field(default=1, ge=0, le=64, description="torch threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
 
     slack_bot_token: str | None = None
@@ -35,11 +37,15 @@ class Settings(BaseSettings):
     slack_coordinator_channel: str | None = None
 
     teams_anonymous: bool = False
-    teams_client_id: str | None = Field(default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID")
+    teams_client_id: str | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
+    )
     teams_client_secret: str | None = Field(
         default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET"
     )
-    teams_tenant_id: str | None = Field(default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID")
+    teams_tenant_id: str | None = Field(
+        default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID"
+    )
     teams_coordinator_channel: str | None = Field(
         default=None, description="Teams channel conversation id where new escalations are announced"
     )
