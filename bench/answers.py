@@ -37,8 +37,13 @@ def child(args: list[str], data_dir: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `ribot` process."""
     env = {**os.environ, "RIBOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
-    subprocess.run([str(REPO / ".venv" / "bin" / "ribot"), *args], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(REPO / ".venv" / "bin" / "ribot"), *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - start
     # RUSAGE_CHILDREN is the maximum over finished children, so measure each kind in a fresh parent state.
     return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -57,7 +62,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ribot-bench-") as tmp:
         data = Path(tmp)
         ingest_s, ingest_mb = child(["ingest", "--quiet"], data)
-        colds = [child(["ask", "--json", "Who decides whether a cooperation can proceed?"], data) for _ in range(3)]
+        colds = [
+            child(["ask", "--json", "Who decides whether a cooperation can proceed?"], data) for _ in range(3)
+        ]
         os.environ["RIBOT_DATA_DIR"] = str(data)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from bot.answering import Answerer
@@ -78,14 +85,20 @@ def main() -> None:
         own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"questions            {len(qs)} x {rounds} rounds")
-    print(f"warm latency         p50 {statistics.median(latencies):.1f} ms   p95 {percentile(latencies, 0.95):.1f} ms"
-          f"   max {max(latencies):.1f} ms   (target p95 <= 30 ms)")
+    print(
+        f"warm latency         p50 {statistics.median(latencies):.1f} ms   p95 {percentile(latencies, 0.95):.1f} ms"
+        f"   max {max(latencies):.1f} ms   (target p95 <= 30 ms)"
+    )
     print(f"batch throughput     {batch_rate:.0f} answers/s (ask_many over {len(qs)} questions)")
-    print(f"cold start           {statistics.median(c[0] for c in colds):.2f} s median of 3, "
-          f"process start to first answer, index built   (target <= 8 s)")
+    print(
+        f"cold start           {statistics.median(c[0] for c in colds):.2f} s median of 3, "
+        f"process start to first answer, index built   (target <= 8 s)"
+    )
     print(f"ingestion            {ingest_s:.2f} s for a fresh index (process wall time)")
-    print(f"peak RSS             {max(ingest_mb, *(c[1] for c in colds)):.0f} MB in a `ribot` process, "
-          f"{own_mb:.0f} MB in this warm benchmark process   (target <= 800 MB)")
+    print(
+        f"peak RSS             {max(ingest_mb, *(c[1] for c in colds)):.0f} MB in a `ribot` process, "
+        f"{own_mb:.0f} MB in this warm benchmark process   (target <= 800 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ SWEDISH_NOTICE = (
 )
 EMPTY_PROMPT = (
     "Please ask a question about KI's guidelines for responsible internationalisation, for example "
-    "\"Who carries out the risk assessment for a research collaboration?\""
+    '"Who carries out the risk assessment for a research collaboration?"'
 )
 TOO_LONG = (
     f"Your message is longer than {MAX_QUESTION_CHARS:,} characters, which is more than a question needs. "
@@ -144,7 +144,7 @@ def _lead(found: Retrieval, hits: list[Hit]) -> str:
             if score > best_score:
                 best_sentence, best_hit, best_score = sentence, hit, score
     p = best_hit.passage
-    return f"Section {p.section} ({p.title}) says: \"{best_sentence}\""
+    return f'Section {p.section} ({p.title}) says: "{best_sentence}"'
 
 
 def _document_data_lead() -> str:

@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="ribot", description="KI's responsible-internationalisation assistant")
+    parser = argparse.ArgumentParser(
+        prog="ribot", description="KI's responsible-internationalisation assistant"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

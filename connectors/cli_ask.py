@@ -15,10 +15,14 @@ from bot.types import Answer
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "ingest":
-        parser.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+        parser.add_argument(
+            "--rebuild", action="store_true", help="drop the index and embed everything again"
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         return
-    parser.add_argument("question", nargs="*", help="the question; none: read one question per line from stdin")
+    parser.add_argument(
+        "question", nargs="*", help="the question; none: read one question per line from stdin"
+    )
     parser.add_argument("--json", action="store_true", help="print CONTRACT.md's JSON (one object per line)")
 
 
@@ -28,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    from knowledge.ingest import ingest as build, reset_index
+    from knowledge.ingest import ingest as build
+    from knowledge.ingest import reset_index
 
     settings = get_settings()
     if args.rebuild:

@@ -46,14 +46,18 @@ def evaluate(data: dict[str, Any], ask_many: Any, baseline: bool = True) -> dict
         "recall_at_3": round(retrieval.recall_at_3, 4),
         "mrr": round(retrieval.mrr, 4),
         "retrieval_failures": retrieval.failures,
-        "routing_failures": [p for c, a in zip(questions, answers, strict=True) for p in ev.routing_failures(c, a)],
+        "routing_failures": [
+            p for c, a in zip(questions, answers, strict=True) for p in ev.routing_failures(c, a)
+        ],
         "routing_checked": sum(1 for c in questions if c.get("contacts_any") or c.get("ethics_order")),
         "fact_failures": [p for c, a in zip(questions, answers, strict=True) for p in ev.fact_failures(c, a)],
         "facts_checked": sum(1 for c in questions if c.get("answer_any")),
         "wrongly_declined": [c["id"] for c, a in zip(questions, answers, strict=True) if not a.grounded],
         "out_of_scope": len(declines),
         "not_declined": [c["id"] for c, a in zip(declines, refused, strict=True) if a.grounded],
-        "quote_failures": [p for c, a in zip(questions, answers, strict=True) for p in ev.quote_failures(c["id"], a)],
+        "quote_failures": [
+            p for c, a in zip(questions, answers, strict=True) for p in ev.quote_failures(c["id"], a)
+        ],
         "quotes_checked": sum(len(a.citations) for a in answers),
     }
     if baseline:
@@ -71,8 +75,14 @@ def evaluate(data: dict[str, Any], ask_many: Any, baseline: bool = True) -> dict
 
 
 def _passed(report: dict[str, Any]) -> bool:
-    failures = ("retrieval_failures", "routing_failures", "fact_failures", "wrongly_declined", "not_declined",
-                "quote_failures")
+    failures = (
+        "retrieval_failures",
+        "routing_failures",
+        "fact_failures",
+        "wrongly_declined",
+        "not_declined",
+        "quote_failures",
+    )
     ok = all(report[k] >= v for k, v in THRESHOLDS.items()) and not any(report[f] for f in failures)
     ok = ok and "triage_error" not in report
     base = report.get("baseline")
@@ -90,8 +100,10 @@ def render(r: dict[str, Any], verbose: bool) -> str:
     ]
     if "baseline" in r:
         b = r["baseline"]
-        lines.append(f"Baseline      Recall@3 {b['recall_at_3']:.3f}   MRR {b['mrr']:.3f}   "
-                     "(LangChain tutorial: 500/50 splitter, Chroma, same model)")
+        lines.append(
+            f"Baseline      Recall@3 {b['recall_at_3']:.3f}   MRR {b['mrr']:.3f}   "
+            "(LangChain tutorial: 500/50 splitter, Chroma, same model)"
+        )
     lines += [
         f"Routing       {r['routing_checked'] - len(r['routing_failures'])}/{r['routing_checked']} checks pass",
         f"Answer facts  {r['facts_checked'] - len(r['fact_failures'])}/{r['facts_checked']} checks pass",
@@ -101,13 +113,18 @@ def render(r: dict[str, Any], verbose: bool) -> str:
     ]
     if "triage" in r:
         t = r["triage"]
-        lines.append(f"Triage        {t['correct']}/{t['cases']} outcomes right, asked {t['asked']} of "
-                     f"{t['slots']} slots ({len(t['over_half'])} cases asked more than half)")
+        lines.append(
+            f"Triage        {t['correct']}/{t['cases']} outcomes right, asked {t['asked']} of "
+            f"{t['slots']} slots ({len(t['over_half'])} cases asked more than half)"
+        )
     if "triage_error" in r:
         lines.append(f"Triage        ERROR: {r['triage_error']}")
-    problems = [p for k in ("retrieval_failures", "routing_failures", "fact_failures", "quote_failures")
-                for p in r[k]]
-    problems += [f"{i}: declined" for i in r["wrongly_declined"]] + [f"{i}: not declined" for i in r["not_declined"]]
+    problems = [
+        p for k in ("retrieval_failures", "routing_failures", "fact_failures", "quote_failures") for p in r[k]
+    ]
+    problems += [f"{i}: declined" for i in r["wrongly_declined"]] + [
+        f"{i}: not declined" for i in r["not_declined"]
+    ]
     problems += r.get("triage", {}).get("failures", [])
     if problems:
         lines.append("Failures:" if verbose else f"Failures: {len(problems)} (-v lists them)")

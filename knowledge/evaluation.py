@@ -122,7 +122,9 @@ def baseline_figures(cases: list[dict[str, Any]]) -> Figures:
     return retrieval_figures(cases, baseline_ranked([c["q"] for c in cases]))
 
 
-def triage_figures(cases: list[dict[str, Any]], run_case: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+def triage_figures(
+    cases: list[dict[str, Any]], run_case: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
     results = [(case, run_case(case)) for case in cases]
     asked = sum(r["asked"] for _, r in results)
     slots = sum(r["slots"] for _, r in results)

@@ -34,8 +34,13 @@ class Glossary:
         """Swedish compounds ("forskningssamarbete"): a known head word after a known first part."""
         for cut in range(3, len(word) - 3):
             head = self._lookup(table, word[cut:], swedish=False) or next(
-                (table[word[cut:-len(e)]] for e in _SWEDISH_ENDINGS
-                 if word.endswith(e) and word[cut:-len(e)] in table), None)
+                (
+                    table[word[cut : -len(e)]]
+                    for e in _SWEDISH_ENDINGS
+                    if word.endswith(e) and word[cut : -len(e)] in table
+                ),
+                None,
+            )
             if head is None:
                 continue
             first = word[:cut]

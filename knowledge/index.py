@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.settings import Settings, get_settings
 from bot.types import Retriever
-from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
 from knowledge.corpus import content_hash
+from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
 
 log = logging.getLogger(__name__)
 

@@ -117,7 +117,7 @@ def _embed(store: Any, todo: list[Passage], progress: bool) -> None:
 
 def reset_index(index_dir: Path) -> None:
     """Deletes the index; Chroma's per-process client cache is cleared too, or it would keep the old files."""
-    from chromadb.api.client import SharedSystemClient
+    from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()
     shutil.rmtree(index_dir, ignore_errors=True)

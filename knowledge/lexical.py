@@ -30,9 +30,7 @@ class BM25:
         out = []
         for doc, length in zip(self.docs, self.lengths, strict=True):
             norm = self.k1 * (1 - self.b + self.b * length / self.avg_length)
-            out.append(
-                sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc)
-            )
+            out.append(sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc))
         return out
 
     def known_share(self, query: str) -> float:

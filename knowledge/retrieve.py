@@ -29,8 +29,9 @@ class Encoder(Protocol):
 
 
 class HybridRetriever:
-    def __init__(self, passages: Sequence[Passage], collection: Any, encoder: Encoder,
-                 terms: Glossary | None = None) -> None:
+    def __init__(
+        self, passages: Sequence[Passage], collection: Any, encoder: Encoder, terms: Glossary | None = None
+    ) -> None:
         self.passages = {p.id: p for p in passages}
         self.bm25 = BM25(passages)
         self.collection = collection
@@ -85,8 +86,11 @@ class HybridRetriever:
             for pid in best
         )
         return Retrieval(
-            query=question, language=language, hits=hits,
-            coverage=self._coverage(question, language), expanded=expanded,
+            query=question,
+            language=language,
+            hits=hits,
+            coverage=self._coverage(question, language),
+            expanded=expanded,
         )
 
     def _coverage(self, question: str, language: str) -> float:
@@ -103,4 +107,3 @@ class HybridRetriever:
             terms = self.glossary.terms_for(word, language) or ""
             known += bool(self.bm25.known_share(f"{word} {terms}") > 0)
         return known / len(subject)
-

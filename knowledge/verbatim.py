@@ -10,7 +10,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-ORIGINAL = Path(__file__).parent / "data" / "original" / "ki-guidelines-responsible-internationalisation-2026.txt"
+ORIGINAL = (
+    Path(__file__).parent / "data" / "original" / "ki-guidelines-responsible-internationalisation-2026.txt"
+)
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _FOOTNOTE_LINE = re.compile(rf"^\s*[{_SUPERSCRIPTS}]+\s*(.+)$")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")

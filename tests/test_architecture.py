@@ -11,13 +11,29 @@ from pathlib import Path
 import bot
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY = ["torch", "sentence_transformers", "transformers", "chromadb", "langchain_core", "langchain_chroma",
-         "slack_bolt", "slack_sdk", "microsoft_agents", "aiohttp", "connectors"]
+HEAVY = [
+    "torch",
+    "sentence_transformers",
+    "transformers",
+    "chromadb",
+    "langchain_core",
+    "langchain_chroma",
+    "slack_bolt",
+    "slack_sdk",
+    "microsoft_agents",
+    "aiohttp",
+    "connectors",
+]
 
 
 def test_import_linter_contracts_hold() -> None:
-    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports")], cwd=REPO, capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
 

@@ -13,17 +13,45 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.slow
-CONTACT_IDS = {"department_admin_support", "gvs", "network_coordinator", "international_office",
-               "scientific_ombudsman", "ethics_committee", "animal_welfare_body", "security_forum"}
-SECTION_IDS = {"1", "2", "3", "3.1", "3.2", "4", "4.1", "4.2", "4.3", "4.4", "4.5", "meta",
-               *(f"fn{n}" for n in range(1, 7))}
+CONTACT_IDS = {
+    "department_admin_support",
+    "gvs",
+    "network_coordinator",
+    "international_office",
+    "scientific_ombudsman",
+    "ethics_committee",
+    "animal_welfare_body",
+    "security_forum",
+}
+SECTION_IDS = {
+    "1",
+    "2",
+    "3",
+    "3.1",
+    "3.2",
+    "4",
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "4.5",
+    "meta",
+    *(f"fn{n}" for n in range(1, 7)),
+}
 
 
 def ribot(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RIBOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "connectors.cli", *args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "connectors.cli", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def check_shape(obj: dict[str, Any]) -> None:
@@ -51,8 +79,13 @@ def test_single_question(data_dir: Path, settings_factory: Callable[..., Any], a
 
 
 def test_batch_mode_answers_every_line_in_order(data_dir: Path, answerer: Any) -> None:
-    questions = ["What does the scientific ombudsman do?", "", "Tell me a joke.",
-                 "Vem ger råd om säkerhetsfrågor?", "What is the registration number of the guidelines?"]
+    questions = [
+        "What does the scientific ombudsman do?",
+        "",
+        "Tell me a joke.",
+        "Vem ger råd om säkerhetsfrågor?",
+        "What is the registration number of the guidelines?",
+    ]
     done = ribot(["ask", "--json"], data_dir, stdin="\n".join(questions) + "\n")
     assert done.returncode == 0, done.stderr
     objs = [json.loads(line) for line in done.stdout.splitlines()]

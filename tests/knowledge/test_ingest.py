@@ -37,12 +37,16 @@ def test_second_run_embeds_nothing_and_changes_are_followed(tmp_path: Path, sour
     changed = ingest(index, sources, progress=False)
     assert (changed.added, changed.updated, changed.removed) == (0, 1, 0)
 
-    guide.write_text(text.replace("# 4.5 KI's security forum", "# 4.5 KI's security forum\n\nExtra paragraph."))
+    guide.write_text(
+        text.replace("# 4.5 KI's security forum", "# 4.5 KI's security forum\n\nExtra paragraph.")
+    )
     grown = ingest(index, sources, progress=False)
     assert grown.added == 1 and grown.updated >= 1
 
 
-def test_a_dropped_in_document_is_ingested_and_cited_by_document_and_section(tmp_path: Path, sources: Path) -> None:
+def test_a_dropped_in_document_is_ingested_and_cited_by_document_and_section(
+    tmp_path: Path, sources: Path
+) -> None:
     (sources / "travel-policy.txt").write_text(
         "1 Scope\n\nThis policy covers business travel for staff.\n\n"
         "2 Booking\n\nStaff book travel to conferences abroad through the travel agency Kvarnresor.\n",

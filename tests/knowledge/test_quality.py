@@ -18,7 +18,9 @@ def _without_triage(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "triage"}
 
 
-def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(answerer: Any, dev_set: dict[str, Any]) -> None:
+def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(
+    answerer: Any, dev_set: dict[str, Any]
+) -> None:
     report = evaluate(_without_triage(dev_set), answerer.ask_many, baseline=True)
     assert report["recall_at_3"] >= 0.95 and report["mrr"] >= 0.90, report["retrieval_failures"]
     assert report["routing_failures"] == [] and report["routing_checked"] >= 5
