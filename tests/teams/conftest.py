@@ -203,6 +203,8 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def playground_page(chromium: Any, teams_stack: TeamsStack, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The Playground's Teams page; requests leaving the machine (its CDN fonts) are blocked."""
+    from playwright.sync_api import expect
+
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
 
     def only_local(route: Any) -> None:
@@ -214,6 +216,7 @@ def playground_page(chromium: Any, teams_stack: TeamsStack, request: pytest.Fixt
     context.route("**/*", only_local)
     page = context.new_page()
     page.set_default_timeout(60_000)
+    expect.set_options(timeout=60_000)  # a busy machine renders slowly; these are waits, not time limits
     page.goto(teams_stack.playground.url)
     page.locator('[data-lexical-editor="true"][role=textbox]').wait_for()
     try:
