@@ -220,10 +220,20 @@ def _pack(body: list[Block], buttons: list[Block], fallback: str) -> list[Messag
     return messages
 
 
-def chosen(blocks: list[Block], block_id: str, label: str) -> list[Block]:
-    """The message's blocks with the clicked row of buttons replaced by a note of what was chosen."""
-    note = context(f":white_check_mark: {escape(label)}")
-    return [note if b.get("block_id") == block_id else b for b in blocks]
+def chosen(blocks: list[Block], block_id: str, value: str, note: str) -> list[Block]:
+    """The message's blocks after a click: in the clicked row the buttons of the same kind (both feedback
+    buttons, say) give way to a note; the row's other buttons stay."""
+    kind = value.split(":", 1)[0] + ":"
+    out: list[Block] = []
+    for block in blocks:
+        if block.get("block_id") != block_id:
+            out.append(block)
+            continue
+        out.append(context(f":white_check_mark: {escape(note)}"))
+        rest = [e for e in block.get("elements") or [] if not str(e.get("value") or "").startswith(kind)]
+        if rest:
+            out.append({**block, "elements": rest})
+    return out
 
 
 def in_place(previous_label: str, message: Message) -> Message:

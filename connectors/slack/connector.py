@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.authorization.async_single_team_authorization import AsyncSingleTeamAuthorization
+from slack_sdk.signature import SignatureVerifier
 
 from bot.outbound import EscalationNotice
 from connectors.services import Services
@@ -31,6 +33,7 @@ class SlackConnector:
         self.client = web_client(settings.slack_bot_token, settings.slack_api_url)
         self.poster = Poster(self.client)
         self.handlers = SlackHandlers(services, self.poster)
+        self.verifier = SignatureVerifier(settings.slack_signing_secret or "")
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret or "",
@@ -43,10 +46,23 @@ class SlackConnector:
         self._warming: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Slack's Events API and interactivity: Bolt verifies the signature (401 otherwise) and acks."""
-        bolt_request = await to_bolt_request(request)
+        """Slack's Events API and interactivity. The signature is checked before the body is parsed, so
+        unsigned junk gets 401 and signed junk 400; Bolt checks it again, then acknowledges."""
+        if not self._signed(await request.text(), request.headers):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:
+            return web.json_response({"error": "the body is not a Slack payload"}, status=400)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not timestamp.isdigit() or not signature:
+            return False
+        return self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
     async def warm_up(self, app: web.Application) -> None:
         self._warming = asyncio.create_task(self._check_token())

@@ -84,14 +84,18 @@ class Poster:
 
     async def reply(self, target: Target, action: str | None, replies: list[Reply]) -> list[str]:
         """Delivers the core's replies to one turn. A triage answer turns the question message into the next
-        step; any other button press marks its choice on the message and the replies follow below."""
+        step; any other button press marks its choice on the message and the replies follow below, except
+        the thanks for feedback, which goes into that mark."""
         messages = render_all(replies)
         if action and target.label is not None:
             if action.startswith("triage:") and messages:
                 if await self.update(target, in_place(target.label, messages[0])):
                     messages = messages[1:]
             elif target.blocks and target.block_id:
-                marked = chosen(target.blocks, target.block_id, target.label)
+                note = target.label
+                if action.startswith("feedback:") and [r.kind for r in replies] == ["text"]:
+                    note, messages = f"{target.label} {replies[0].text}", []
+                marked = chosen(target.blocks, target.block_id, action, note)
                 await self.update(target, {"text": target.text or "ribot", "blocks": marked})
         return await self.post(target, messages)
 

@@ -48,7 +48,9 @@ def is_person_message(event: Mapping[str, Any], bot_user_id: str | None) -> bool
     """True for what a person wrote; false for bots (ribot included), edits, joins and other subtypes."""
     if event.get("subtype") not in USER_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
         return False
-    user = event.get("user")
+    user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
+    if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts):
+        return False
     return isinstance(user, str) and bool(user) and user != bot_user_id
 
 

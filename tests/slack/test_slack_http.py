@@ -19,6 +19,7 @@ from slack_payloads import (
     assistant_thread_started,
     block_actions,
     buttons,
+    ephemeral_block_actions,
     event_callback,
     home_block_actions,
     message,
@@ -355,3 +356,65 @@ async def test_assistant_thread_greets_suggests_and_thinks(
     status = [c for c in standin.of("assistant.threads.setStatus") if c.params["channel_id"] == dm]
     assert status and status[0].params["thread_ts"] == thread and "thinking" in status[0].params["status"]
     assert "§4.4" in texts(standin.posts(channel=dm, thread_ts=thread)[1])
+
+
+async def test_bad_input_gets_a_clear_message_and_breaks_nothing(
+    http: aiohttp.ClientSession, sender: SlackSender, standin: SlackStandIn, ribot_http: RibotProcess
+) -> None:
+    user = ids("U")
+    empty, huge, broken = ids("C"), ids("D"), ids("D")
+    mention = app_mention(empty, user, "   ")
+    await sender.send_event(http, event_callback(mention))
+    await until(lambda: standin.posts(channel=empty))
+    assert "Ask me a question" in standin.posts(channel=empty)[0]["text"]
+
+    long_text = ("Who do I contact about animal experiments abroad? " * 800)[:39_000]
+    await sender.send_event(http, event_callback(message(huge, user, long_text, channel_type="im")))
+    await until(lambda: standin.posts(channel=huge))
+    assert "something went wrong" not in json.dumps(standin.posts(channel=huge))
+
+    failed = turns(ribot_http, "failed")
+    for raw in ("{not json", json.dumps({"type": "event_callback", "event": {"type": "message"}})):
+        from slack_standin import sign
+
+        headers = {"Content-Type": "application/json", **sign(raw)}
+        async with http.post(ribot_http.events_url, data=raw.encode(), headers=headers) as response:
+            assert response.status < 500
+    await sender.send_event(http, event_callback(message(broken, user, ANIMALS, channel_type="im")))
+    await until(lambda: standin.posts(channel=broken))
+    assert turns(ribot_http, "failed") == failed
+
+
+async def test_feedback_is_marked_on_the_answer_without_a_new_message(
+    http: aiohttp.ClientSession, sender: SlackSender, standin: SlackStandIn
+) -> None:
+    dm, user = ids("D"), ids("U")
+    await sender.send_event(http, event_callback(message(dm, user, ANIMALS, channel_type="im")))
+    await until(lambda: standin.bot_messages(dm))
+    answer = standin.bot_messages(dm)[0]
+    up = next(b for b in buttons(answer) if str(b.get("value")).startswith("feedback:up:"))
+    posts, updates = len(standin.posts(channel=dm)), len(standin.of("chat.update"))
+    await sender.send_action(http, block_actions(user, answer, dm, up, standin.response_url()))
+    await until(lambda: len(standin.of("chat.update")) > updates)
+    values = [b.get("value") for b in buttons(standin.bot_messages(dm)[0])]
+    assert not any(str(v).startswith("feedback:") for v in values) and "escalate:start" in values
+    assert len(standin.posts(channel=dm)) == posts
+
+
+async def test_slash_assess_runs_the_triage_in_the_ephemeral_message(
+    http: aiohttp.ClientSession, sender: SlackSender, standin: SlackStandIn
+) -> None:
+    channel, user = ids("C"), ids("U")
+    url = standin.response_url()
+    await sender.send_form(http, slash_command(user, channel, "assess", url))
+    await until(lambda: any(r["_url"] == url for r in standin.responses))
+    first = next(r for r in standin.responses if r["_url"] == url)
+    assert first["response_type"] == "ephemeral"
+    choice = next(b for b in buttons(first) if str(b.get("value")).startswith("triage:answer:"))
+    click_url = standin.response_url()
+    await sender.send_action(http, ephemeral_block_actions(user, channel, choice, click_url))
+    await until(lambda: any(r["_url"] == click_url for r in standin.responses))
+    step = next(r for r in standin.responses if r["_url"] == click_url)
+    assert step["replace_original"] is True  # the question turned into the next step in place
+    assert choice["text"]["text"] in json.dumps(step, ensure_ascii=False)
+    assert not standin.posts(channel=channel)

@@ -140,8 +140,30 @@ def test_chosen_and_in_place_mark_the_answer_given() -> None:
         Reply(kind="text", text="Pick", actions=[Choice("triage:answer:a:b", "B <!here>")])
     )
     row = next(b for b in message["blocks"] if b["type"] == "actions")
-    marked = blocks.chosen(message["blocks"], row["block_id"], "B <!here>")
+    marked = blocks.chosen(message["blocks"], row["block_id"], "triage:answer:a:b", "B <!here>")
     assert not any(b["type"] == "actions" for b in marked)
     assert "&lt;!here&gt;" in json.dumps(marked)
     updated = blocks.in_place("Research", message)
     assert updated["blocks"][0]["type"] == "context" and "Research" in json.dumps(updated["blocks"][0])
+
+
+def test_feedback_click_keeps_the_other_buttons_of_its_row() -> None:
+    [message] = blocks.render(_answer("Contact the Animal Welfare Body."))
+    row = next(b for b in message["blocks"] if b.get("block_id", "").startswith("ribot_actions"))
+    marked = blocks.chosen(message["blocks"], row["block_id"], "feedback:up:a1", "Helpful. Thanks!")
+    values = [e.get("value") for b in marked if b["type"] == "actions" for e in b["elements"]]
+    assert "feedback:up:a1" not in values and "escalate:start" in values
+    assert "Thanks!" in json.dumps(marked)
+
+
+def test_events_without_a_person_channel_or_timestamp_are_not_turns() -> None:
+    from connectors.slack.events import is_person_message
+
+    person = {"type": "message", "user": "U1", "channel": "D1", "ts": "1.2", "text": "hi"}
+    assert is_person_message(person, "UBOT")
+    assert not is_person_message({**person, "user": "UBOT"}, "UBOT")
+    assert not is_person_message({**person, "bot_id": "B1"}, "UBOT")
+    assert not is_person_message({**person, "subtype": "message_changed"}, "UBOT")
+    assert not is_person_message({k: v for k, v in person.items() if k != "channel"}, "UBOT")
+    assert not is_person_message({k: v for k, v in person.items() if k != "ts"}, "UBOT")
+    assert is_person_message({**person, "subtype": "file_share"}, "UBOT")
