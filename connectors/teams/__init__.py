@@ -38,7 +38,7 @@ def mount(app: web.Application, services: Services) -> None:
             stores["teams"] = ReferenceStore(engine_of(services.db), "teams")
         return stores.get("teams")
 
-    agent = TeamsAgent(services, adapter, auth.connections, _claim_event, references)
+    agent = TeamsAgent(services, adapter, auth.connections, _claim_event, references, services.metrics)
     outbound = TeamsOutbound(adapter, auth, references)
     services.outbound.register("teams", outbound)
     channel = services.settings.teams_coordinator_channel

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
+from prometheus_client import Counter
 
 from bot.types import Reply, Turn
 from connectors.teams import edge, render
@@ -47,8 +48,20 @@ class TeamsAgent:
         connections: Any,
         claim_event: ClaimEvent,
         references: References,
+        metrics: Any = None,
     ) -> None:
         self.host = host
+        self.metrics = metrics
+        self.turns = (
+            Counter(
+                "ribot_teams_turns",
+                "Teams messages and card presses by outcome: answered, duplicate, empty, failed, not_ready",
+                ["outcome"],
+                registry=metrics.registry,
+            )
+            if metrics is not None
+            else None
+        )
         self.adapter = adapter
         self._claim_event = claim_event
         self._references = references
@@ -64,6 +77,14 @@ class TeamsAgent:
         self.app.activity(ActivityTypes.installation_update)(self.on_installation)
         self.app.error(self.on_error)
         adapter.on_turn_error = self.on_error
+
+    def count(self, outcome: str, replies: list[Reply] | None = None) -> None:
+        if self.turns is not None:
+            self.turns.labels(outcome=outcome).inc()
+        for reply in replies or []:
+            if reply.answer is not None and self.metrics is not None:
+                grounded = str(reply.answer.grounded).lower()
+                self.metrics.answers.labels(surface="teams", grounded=grounded).inc()
 
     async def on_turn(self, context: TurnContext) -> None:
         await self.app.on_turn(context)
@@ -89,17 +110,21 @@ class TeamsAgent:
         turn = edge.to_turn(activity)
         if not turn.action and not turn.text:
             stale = activity.value is not None
+            self.count("empty")
             await context.send_activity(render.text_activity(STALE_BUTTON if stale else EMPTY))
             return
         engine = self.host.engine
         if engine is None:
+            self.count("not_ready")
             await context.send_activity(render.text_activity(NOT_READY))
             return
         if not await self.first_time(turn.event_id):
             log.info("ignoring a repeated Teams activity %s", turn.event_id)
+            self.count("duplicate")
             return
         turn = replace(turn, user_email=await self.people.email(context))
         replies = await self.answer(engine, turn)
+        self.count("failed" if any(r.kind == "error" for r in replies) else "answered", replies)
         for outgoing in render.reply_activities(replies):
             await context.send_activity(outgoing)
 

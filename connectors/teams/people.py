@@ -39,7 +39,7 @@ class EmailDirectory:
         return email
 
     async def _look_up(self, context: TurnContext, conversation_id: str, member_id: str) -> str | None:
-        client = context.services.get(ConnectorClientBase)
+        client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
         if client is None:
             return None
         try:

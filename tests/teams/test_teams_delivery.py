@@ -63,11 +63,14 @@ def test_a_repeated_activity_is_answered_once(teams_stack: TeamsStack, standin: 
     activity = acts.message(
         "What does the Security Forum do?", service_url=service_url, conversation_id=convo
     )
+    registry = teams_stack.services.metrics.registry
+    duplicates = registry.get_sample_value("ribot_teams_turns_total", {"outcome": "duplicate"}) or 0.0
     assert post(teams_stack, activity) == 202
     assert post(teams_stack, activity) == 202  # Bot Framework's retry: same id
     assert len(messages_in(connector, convo)) == 1
     seen = [t for t in teams_stack.recorder.turns if t.conversation_id == convo]
     assert len(seen) == 1
+    assert registry.get_sample_value("ribot_teams_turns_total", {"outcome": "duplicate"}) == duplicates + 1
 
 
 def test_simultaneous_copies_are_answered_once(teams_stack: TeamsStack, standin: Any) -> None:
