@@ -31,6 +31,37 @@ TRIAGE_ACTION = "triage:start"
 
 Json = dict[str, Any]
 
+# The few words cards add around the core's text, in the languages the core answers in.
+LABELS = {
+    "en": {
+        "sources": "From the guidelines",
+        "contacts": "Who to contact",
+        "section": "Section",
+        "footnote": "Footnote",
+        "meta": "Document data",
+        "coordinator": "Reply from the network coordinator",
+    },
+    "sv": {
+        "sources": "Ur riktlinjerna",
+        "contacts": "Vem du kan kontakta",
+        "section": "Avsnitt",
+        "footnote": "Fotnot",
+        "meta": "Dokumentuppgifter",
+        "coordinator": "Svar från nätverkets samordnare",
+    },
+}
+
+
+def label(key: str, language: str = "en") -> str:
+    return LABELS.get(language, LABELS["en"])[key]
+
+
+def language_of(reply: Reply) -> str:
+    if reply.answer is not None:
+        return reply.answer.language
+    found = (reply.outcome or {}).get("language") or reply.data.get("language") or "en"
+    return str(found)
+
 
 def text_block(text: str, **style: Any) -> Json:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
@@ -68,12 +99,12 @@ def action_rows(choices: Sequence[Choice]) -> list[Json]:
     return rows
 
 
-def section_label(section: str) -> str:
+def section_label(section: str, language: str = "en") -> str:
     if section.startswith("fn") and section[2:].isdigit():
-        return f"Footnote {section[2:]}"
+        return f"{label('footnote', language)} {section[2:]}"
     if section == "meta":
-        return "Document data"
-    return f"Section {section}"
+        return label("meta", language)
+    return f"{label('section', language)} {section}"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -83,13 +114,13 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + "…"
 
 
-def citation_blocks(citations: Iterable[Citation]) -> list[Json]:
+def citation_blocks(citations: Iterable[Citation], language: str = "en") -> list[Json]:
     items = list(citations)[:MAX_CITATIONS]
     if not items:
         return []
-    blocks: list[Json] = [text_block("From the guidelines", weight="Bolder", spacing="Medium")]
+    blocks: list[Json] = [text_block(label("sources", language), weight="Bolder", spacing="Medium")]
     for citation in items:
-        heading = section_label(citation.section)
+        heading = section_label(citation.section, language)
         if citation.title:
             heading = f"{heading} · {citation.title}"
         blocks.append(
@@ -106,11 +137,11 @@ def citation_blocks(citations: Iterable[Citation]) -> list[Json]:
     return blocks
 
 
-def contact_blocks(contacts: Iterable[ContactRef]) -> list[Json]:
+def contact_blocks(contacts: Iterable[ContactRef], language: str = "en") -> list[Json]:
     items = list(contacts)
     if not items:
         return []
-    blocks: list[Json] = [text_block("Who to contact", weight="Bolder", spacing="Medium")]
+    blocks: list[Json] = [text_block(label("contacts", language), weight="Bolder", spacing="Medium")]
     for number, contact in enumerate(items, start=1):
         name = contact.name
         if contact.url and contact.url.startswith("https://"):
@@ -165,7 +196,8 @@ def answer_body(answer: Answer, full_text: str = "") -> list[Json]:
     body += paragraphs(answer.answer)
     if answer.notice:
         body.append(text_block(answer.notice, isSubtle=True, size="Small"))
-    return body + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
+    language = answer.language
+    return body + citation_blocks(answer.citations, language) + contact_blocks(answer.contacts, language)
 
 
 def question_body(reply: Reply) -> list[Json]:
@@ -222,15 +254,16 @@ def outcome_body(reply: Reply) -> list[Json]:
         body += lines(block)
     if not body:
         body = paragraphs(reply.text)
-    body += contact_blocks(contacts)
-    body += citation_blocks(citations_from_json(outcome.get("citations") or []))
+    language = language_of(reply)
+    body += contact_blocks(contacts, language)
+    body += citation_blocks(citations_from_json(outcome.get("citations") or []), language)
     return body
 
 
 def coordinator_body(reply: Reply) -> list[Json]:
     reference = str(reply.data.get("reference") or "")
     message = str(reply.data.get("message") or reply.text)
-    heading = "Reply from the network coordinator" + (f" ({reference})" if reference else "")
+    heading = label("coordinator", language_of(reply)) + (f" ({reference})" if reference else "")
     return [text_block(heading, weight="Bolder"), *paragraphs(message, plain=True)]
 
 

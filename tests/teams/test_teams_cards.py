@@ -224,3 +224,16 @@ def test_announcement_keeps_user_words_out_of_markdown() -> None:
     runs = [b for b in json.loads(json.dumps(card))["body"] if b["type"] == "RichTextBlock"]
     assert runs[0]["inlines"][0] == {"type": "TextRun", "text": notice.text}
     assert buttons(card) == [("Open in the console", "https://ribot.ki.se/review/7")]
+
+
+def test_swedish_answers_get_swedish_headings() -> None:
+    swedish = Answer(
+        answer="Djurförsök utomlands kräver kontakt med djurskyddsorganet.",
+        grounded=True,
+        citations=(Citation("4.4", "KI:s djurskyddsorgan", "Djurskyddsorganet ska kontaktas.", 0.9),),
+        contacts=(ContactRef("animal_welfare_body", "KI:s djurskyddsorgan", "Ska kontaktas (4.4)."),),
+        language="sv",
+    )
+    lines = texts(cards.reply_card(Reply(kind="answer", text=swedish.answer, answer=swedish)))
+    assert "Ur riktlinjerna" in lines and "Vem du kan kontakta" in lines
+    assert "Avsnitt 4.4 · KI:s djurskyddsorgan" in lines
