@@ -12,36 +12,40 @@ from knowledge.text import fold, words
 GATEKEEPERS = ("network_coordinator", "scientific_ombudsman")
 # Quotes other than the first bring their section's contacts only when they match nearly as well.
 SECONDARY_SHARE = 0.85
+# A longer list stops being advice; the Ethics Committee always follows its gatekeepers, so a cut never
+# leaves it without them.
+MAX_CONTACTS = 4
 
 
 def _mentions(question: str, language: str, topic: str) -> bool:
-    text = " ".join([fold(question), glossary().expand(question, language).lower()])
     if " " in topic:
-        return topic in text
+        return topic in fold(question)
+    text = f"{fold(question)} {glossary().expand(question, language).lower()}"
     return any(w.startswith(topic) for w in words(text))
 
 
 def contacts_for_answer(question: str, language: str, cited: Sequence[Citation]) -> list[ContactRef]:
-    """Contacts for an answer, best first: those the question names or the first quote's section brings,
-    then those of other well-matching quotes. The Ethics Committee is only ever listed with, and after, the
-    two who can refer matters to it (4.3)."""
+    """Contacts for an answer, best first: those the question names, then those the first quote's section
+    brings, then those of other well-matching quotes; within each group in the order of contacts.yaml. The
+    Ethics Committee is only ever listed with, and after, the two who can refer matters to it (4.3)."""
     top = cited[0].score if cited else 0.0
     first = {cited[0].section} if cited else set()
     others = {c.section for c in cited[1:] if c.score >= SECONDARY_SHARE * top}
-    primary: set[str] = set()
-    secondary: set[str] = set()
+    groups: tuple[list[str], list[str], list[str]] = ([], [], [])
     for rule in routing_rules():
-        if rule.cited_in & first or any(_mentions(question, language, t) for t in rule.topics):
-            primary.add(rule.contact_id)
+        if any(_mentions(question, language, t) for t in rule.topics):
+            groups[0].append(rule.contact_id)
+        elif rule.cited_in & first:
+            groups[1].append(rule.contact_id)
         elif rule.cited_in & others:
-            secondary.add(rule.contact_id)
-    ordered = [*sorted(primary, key=contact_rank), *sorted(secondary - primary, key=contact_rank)]
+            groups[2].append(rule.contact_id)
+    ordered = [c for group in groups for c in sorted(group, key=contact_rank)]
     if "ethics_committee" in ordered:
-        ordered.remove("ethics_committee")
-        ordered = [c for c in ordered if c not in GATEKEEPERS]
-        at = 0 if "ethics_committee" in primary else len(ordered)
-        ordered[at:at] = [*GATEKEEPERS, "ethics_committee"]
-    return [contact(c) for c in ordered]
+        committee = ordered.index("ethics_committee")
+        ordered = [c for i, c in enumerate(ordered) if c not in GATEKEEPERS or i < committee]
+        committee = ordered.index("ethics_committee")
+        ordered[committee:committee] = [g for g in GATEKEEPERS if g not in ordered]
+    return [contact(c) for c in ordered[:MAX_CONTACTS]]
 
 
 def fallback_contacts() -> list[ContactRef]:
