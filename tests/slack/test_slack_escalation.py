@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 PASSWORD = "a coordinator's long passphrase"
 QUESTION = "Who do I contact about animal experiments abroad?"
-NOTE = "We plan animal experiments with a partner university abroad and need advice on the assessment."
+NOTE = "We plan animal experiments with a partner abroad and need advice. <!here> <@U0ALICE> <!channel>"
+LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)(\|[^>]*)?>")
 
 
 def ids(prefix: str) -> str:
@@ -118,7 +119,10 @@ async def test_escalation_reaches_coordinators_and_the_reply_reaches_the_thread(
         claim = next(b for b in buttons(announced) if b["action_id"] == "ribot_claim")
         console = next(b for b in buttons(announced) if b.get("url"))
         escalation_id = int(console["url"].rsplit("/", 1)[1])
+        assert console["url"] == f"http://ribot.example.test/review/escalations/{escalation_id}"
         assert announced.get("thread_ts") is None  # a top-level message in the coordinators' channel
+        assert "partner abroad" in json.dumps(announced)  # the user's note, made inert
+        assert not LIVE_MENTION.search(json.dumps(announced))
 
         # a coordinator claims it in Slack (on the other process), and the announcement says who
         twin = SlackSender(ribot_http_twin.events_url, SIGNING_SECRET)
