@@ -104,11 +104,12 @@ class SlackConnector:
                 log.warning("Slack Socket Mode connection failed (%s); retrying in %ss", exc, delay)
                 await asyncio.sleep(delay)
 
-    async def stop_socket_mode(self, app: web.Application) -> None:
-        if self._connecting is not None:
-            self._connecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._connecting
+    async def stop(self, app: web.Application) -> None:
+        for task in (self._warming, self._connecting):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.socket is not None:
             with contextlib.suppress(Exception):
                 await self.socket.close_async()  # type: ignore[no-untyped-call]
@@ -124,11 +125,11 @@ def mount(app: web.Application, services: Services) -> SlackConnector:
     connector = SlackConnector(services)
     app[SLACK] = connector
     app.on_startup.append(connector.warm_up)
+    app.on_cleanup.append(connector.stop)
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, connector.handle_http)
     if settings.slack_app_token:
         app.on_startup.append(connector.start_socket_mode)
-        app.on_cleanup.append(connector.stop_socket_mode)
     services.outbound.register("slack", SlackOutbound(connector.poster))
     if settings.slack_coordinator_channel:
         services.outbound.on_announce(connector.announce)

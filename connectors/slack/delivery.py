@@ -11,7 +11,6 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -27,11 +26,11 @@ DEFAULT_API_URL = "https://slack.com/api/"
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    """Connection errors, 5xx and 429 (after Retry-After) are retried a few times."""
+    """429 is retried after Retry-After, and failed connections; a 5xx is not, since the message may
+    have been posted all the same and a retry would post it twice."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
         AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        AsyncServerErrorRetryHandler(max_retry_count=2),
     ]
 
 
