@@ -240,7 +240,8 @@ async def test_the_page_and_its_assets_are_served(client: Client) -> None:
     assert page.status == 200
     assert page.content_type == "text/html"
     html = await page.text()
-    assert 'role="log"' in html and "/static/chat.js" in html
+    assert 'role="log"' in html and 'aria-live="polite"' in html and "/static/chat.js" in html
+    assert 'for="composer-text"' in html and "http" not in html.split("<body>")[0]
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "default-src 'none'" in csp
     for asset, kind in (("chat.js", "javascript"), ("render.js", "javascript"), ("chat.css", "text/css")):
