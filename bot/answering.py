@@ -8,10 +8,10 @@ import re
 
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.routing import contacts_for_answer, fallback_contacts
-from bot.types import Answer, Citation, Hit, Retrieval, Retriever
+from bot.types import Answer, Citation, Hit, Passage, Retrieval, Retriever
 from knowledge.corpus import MAIN_DOC, guidelines
 from knowledge.scope import not_covered
-from knowledge.text import tokens
+from knowledge.text import detect_language, tokens
 
 MAX_CITATIONS = 3
 # Grounding, calibrated on the development set (see `ribot eval`). In-scope questions there have a best
@@ -37,6 +37,12 @@ TOO_LONG = (
     "Please ask a shorter question; nothing of your message was used."
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_FOOTNOTE_REF = re.compile(r"\[\^(fn\d+)\]")
+_ANAPHORIC_STARTS = frozenset({"This", "These", "They", "Such"})
+_LOWER_CASE_STARTS = frozenset(
+    "A An The This These That Those It If In For When Where Each Every Matters Responsible Collaboration "
+    "International Heads".split()
+)
 
 
 class Answerer:
@@ -130,21 +136,68 @@ def _linked_footnotes(hits: list[Hit], cited: set[str]) -> list[Citation]:
 
 
 def _lead(found: Retrieval, hits: list[Hit]) -> str:
-    """The sentence of the quoted passages that shares the most with the question, with its source."""
+    """One or two sentences in the guidelines' own words: the sentences of the quoted passages that share the
+    most with the question, introduced by their source, and the English footnote they point to, if any."""
     if hits[0].passage.section == "meta" and hits[0].passage.doc_id == MAIN_DOC:
         return _document_data_lead()
+    chosen, hit = _best_sentences(found, hits)
+    p = hit.passage
+    source = (
+        f"section {p.section} ({p.title})" if p.doc_id == MAIN_DOC else f"{p.doc_id}, section {p.section}"
+    )
+    lead = f"According to {source}, {_continue_sentence(' '.join(chosen))}"
+    for note in _footnotes_of(p, chosen):
+        text = guidelines().sections[note].paragraphs[0]
+        if detect_language(text) == "en":
+            lead += f" {text}"
+    return lead
+
+
+def _best_sentences(found: Retrieval, hits: list[Hit]) -> tuple[list[str], Hit]:
+    """The best-matching sentence, with the sentence before it when it starts with "This"/"These" (which
+    refer back) or when that one matches the question nearly as well (the question spans both)."""
     wanted = set(tokens(found.expanded or found.query))
-    best_sentence, best_hit, best_score = "", hits[0], -1.0
+    best: tuple[float, int, list[str], Hit] = (-1.0, 0, [], hits[0])
     for rank, hit in enumerate(hits):
         # Footnotes list document titles (in Swedish): a lead only when nothing else was found first.
         penalty = 1.0 if hit.passage.section.startswith("fn") and rank else 0.0
-        for sentence in _SENTENCE_END.split(hit.passage.text):
-            overlap = len(wanted & set(tokens(sentence)))
+        sentences = _SENTENCE_END.split(hit.passage.text)
+        overlaps = [len(wanted & set(tokens(s))) for s in sentences]
+        for n, overlap in enumerate(overlaps):
             score = overlap + hit.score - 0.35 * rank - penalty
-            if score > best_score:
-                best_sentence, best_hit, best_score = sentence, hit, score
-    p = best_hit.passage
-    return f'Section {p.section} ({p.title}) says: "{best_sentence}"'
+            if score > best[0]:
+                best = (score, n, sentences, hit)
+    _, n, sentences, hit = best
+    overlaps = [len(wanted & set(tokens(s))) for s in sentences]
+    starts_anaphoric = n > 0 and sentences[n].split(" ", 1)[0] in _ANAPHORIC_STARTS
+    if starts_anaphoric or (n > 0 and overlaps[n - 1] >= overlaps[n] > 0):
+        return sentences[n - 1 : n + 1], hit
+    if n + 1 < len(sentences) and overlaps[n + 1] >= overlaps[n] > 0:
+        return sentences[n : n + 2], hit
+    return sentences[n : n + 1], hit
+
+
+def _footnotes_of(passage: Passage, sentences: list[str]) -> list[str]:
+    """The footnotes that the chosen sentences themselves cite (not those of other sentences nearby)."""
+    if passage.doc_id != MAIN_DOC or not passage.footnotes:
+        return []
+    index = int(passage.id.rsplit(":", 1)[1])
+    raw = guidelines().sections[passage.section].paragraphs[index]
+    cited = []
+    for sentence in _SENTENCE_END.split(raw):
+        plain = _FOOTNOTE_REF.sub("", sentence)
+        if any(plain.startswith(s[:40]) for s in sentences):
+            cited += _FOOTNOTE_REF.findall(sentence)
+    return cited
+
+
+def _continue_sentence(sentence: str) -> str:
+    """The sentence made to follow "According to ...,": a capitalised first word that is not a name is
+    lower-cased."""
+    first, _, rest = sentence.partition(" ")
+    if first in _LOWER_CASE_STARTS:
+        return f"{first.lower()} {rest}"
+    return sentence
 
 
 def _document_data_lead() -> str:

@@ -63,7 +63,21 @@ def test_uncovered_requests_say_why_and_offer_a_person(answerer: Any) -> None:
     assert [c.id for c in answer.contacts] == ["network_coordinator"]
 
 
-def test_the_lead_is_a_sentence_of_the_first_quoted_passages(answerer: Any) -> None:
+def test_the_lead_is_a_sentence_of_the_quoted_passages_with_its_source(answerer: Any) -> None:
     answer = answerer.ask("Who is responsible for collaborations at programme level?")
-    quoted = answer.answer.split('says: "', 1)[1].rstrip('"')
-    assert any(quoted in c.quote for c in answer.citations)
+    assert answer.answer.startswith(
+        "According to section 3.2 (Division of responsibilities), in first and second"
+    )
+    assert "programme-responsible board (UN/PN)" in answer.answer
+    first = answer.answer.split(", ", 1)[1].split(". ")[0]
+    assert any(f"I{first[1:]}" in c.quote for c in answer.citations)
+
+
+def test_the_lead_adds_the_english_footnote_its_sentence_points_to(answerer: Any) -> None:
+    answer = answerer.ask(
+        "Who receives the outcome of the risk assessment in first and second cycle education?"
+    )
+    assert "reported to the head of department" in answer.answer
+    assert "the head of department is equivalent to the dean for higher education" in answer.answer
+    research = answerer.ask("Who carries out the risk assessment for an individual research collaboration?")
+    assert "dean" not in research.answer
