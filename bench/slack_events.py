@@ -4,8 +4,12 @@ retries (same body and event_id, `X-Slack-Retry-Num`) mixed in, against a local 
 Run from the repository root:
 
     .venv/bin/python bench/slack_events.py                      # 200 events, concurrency 50, one process
-    .venv/bin/python bench/slack_events.py --processes 2        # two processes sharing one database;
+    .venv/bin/python bench/slack_events.py --processes 2 \
+        --database-url postgresql://postgres@127.0.0.1:5432/DB  # two processes sharing one database;
                                                                 # retries go to the other process
+
+Two processes on one SQLite file work, but at this concurrency their writers queue on SQLite's lock and some
+turns fail after the lock timeout; use PostgreSQL for more than one process.
 
 Prints the acknowledgement latency (p50, p95, max; Slack gives up and retries after 3 s) and checks that every
 event was answered exactly once: each user message gets one reply set, and every retry is recognised.
