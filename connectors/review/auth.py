@@ -123,8 +123,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 class LoginThrottle:
-    """Slows down password guessing: after `limit` failures from one address within `window` seconds,
-    further attempts from it are refused until the window passes."""
+    """Slows down password guessing: after `limit` failures for one key (address and account) within
+    `window` seconds, further attempts with it are refused until the window passes."""
 
     def __init__(self, limit: int = 10, window: float = 600.0) -> None:
         self.limit, self.window = limit, window

@@ -51,10 +51,11 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), _field(form, CSRF_FIELD)):
         return await forbidden(request, "The sign-in form was missing its security token. Reload the page.")
     target = safe_next(_field(form, "next"))
-    client = request.remote or "unknown"
+    email, password = _field(form, "email").strip(), _field(form, "password")
+    # Per address and account: guessing is slowed down without one noisy client locking everyone out.
+    client = f"{request.remote or 'unknown'}|{email.lower()}"
     if state.throttle.blocked(client):
         return await _form(request, target, "Too many failed attempts. Wait a few minutes.", status=429)
-    email, password = _field(form, "email").strip(), _field(form, "password")
     services = state.services
     account = None
     if email and password:
