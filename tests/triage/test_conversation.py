@@ -282,3 +282,18 @@ def test_a_button_outside_the_assessment_explains(chat: Callable[..., Chat]) -> 
     assert "no finished assessment" in user.last.text
     user.press("feedback:up:1:2")
     assert user.last.data == {"feedback": "up", "ref": "1:2"}
+
+
+def test_a_flagged_concern_offers_a_person_and_a_plain_outcome_does_not(chat: Callable[..., Chat]) -> None:
+    flagged = chat(conversation="flagged")
+    flagged.triage("We have a signed research agreement with a university in Japan.")
+    flagged.press("triage:answer:ethical_concern:yes")
+    flagged.press(f"triage:answer:{flagged.question['slot']}:no")
+    outcome = next(r for r in flagged.replies if r.kind == "outcome")
+    assert "Talk to a person" in outcome.text and "escalate:start" in [a.value for a in outcome.actions]
+
+    plain = chat(conversation="plain")
+    plain.triage("We have a signed research agreement with a university in Japan.")
+    plain.press(f"triage:answer:{plain.question['slot']}:no")
+    outcome = next(r for r in plain.replies if r.kind == "outcome")
+    assert "You flagged" not in outcome.text
