@@ -24,10 +24,10 @@ class Settings(BaseSettings):
     public_url: str | None = None
     log_level: str = Field(default="info", description="debug, info, warning or error; logs are JSON lines")
     worker_threads: int = Field(default=32, ge=1, le=256, description="threads for blocking work per server")
-    batch_window_ms: float = Field(default=4.0, ge=0, le=100, description="wait for concurrent questions")
-    batch_max_size: int = Field(default=16, ge=1, le=512, description="most questions embedded in one batch")
-    answer_workers: int = Field(default=2, ge=1, le=8, description="threads answering batches of questions")
-    torch_threads: int = Field(default=1, ge=0, le=64, description="torch threads; 0: library default")
+    batch_window_ms: float = Field(default=2.0, ge=0, le=100, description="wait for concurrent questions")
+    batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
+    answer_workers: int = Field(default=1, ge=1, le=8, description="threads answering batches of questions")
+    torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
 
     slack_bot_token: str | None = None

@@ -2,9 +2,10 @@
 
 The embedding model answers about four times as many queries per second in batches as one at a time,
 so one worker thread collects the questions that arrive within a few milliseconds of each other and
-hands them to `Answerer.ask_many` in one call. With two workers, one batch's Python work (ranking,
-composing) overlaps the next batch's embedding, which runs outside the GIL. Callers on any thread get a
-future; async code awaits it with `asyncio.wrap_future`. Nothing submitted before `close()` is dropped.
+hands them to `Answerer.ask_many` in one call. With more than one worker, one batch's Python work
+(ranking, composing) can overlap the next batch's embedding, which runs outside the GIL; that helps on a
+host where torch cannot have every core. Callers on any thread get a future; async code awaits it with
+`asyncio.wrap_future`. Nothing submitted before `close()` is dropped.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class BatchingAnswerer:
         self,
         answerer: AnswererLike,
         *,
-        window_ms: float = 4.0,
+        window_ms: float = 2.0,
         max_batch: int = 64,
         workers: int = 1,
         observer: BatchObserver | None = None,
