@@ -231,9 +231,11 @@ class ConversationEngine:
     def answer(self, ex: Exchange, text: str) -> None:
         found = self.answerer.ask(text)
         ref = f"{ex.convo.id}:{ex.message_id}"
-        actions = [Choice(f"feedback:up:{ref}", "👍"), Choice(f"feedback:down:{ref}", "👎")]
-        if not found.grounded:
-            actions.append(Choice("escalate:start", self.say(ex, "label_person")))
+        actions = [
+            Choice(f"feedback:up:{ref}", "👍"),
+            Choice(f"feedback:down:{ref}", "👎"),
+            Choice("escalate:start", self.say(ex, "label_person")),
+        ]
         lead = "\n\n".join(ex.lead) if ex.talk.mode not in ("triage",) else ""
         body = answer_text(found)
         ex.replies.append(
