@@ -297,3 +297,13 @@ def test_a_flagged_concern_offers_a_person_and_a_plain_outcome_does_not(chat: Ca
     plain.press(f"triage:answer:{plain.question['slot']}:no")
     outcome = next(r for r in plain.replies if r.kind == "outcome")
     assert "You flagged" not in outcome.text
+
+
+def test_every_answer_offers_a_person_and_feedback(chat: Callable[..., Chat]) -> None:
+    user = chat()
+    user.say("Who decides whether a cooperation can proceed?")
+    answer = next(r for r in user.replies if r.kind == "answer")
+    assert answer.answer is not None and answer.answer.grounded
+    values = [a.value for a in answer.actions]
+    assert "escalate:start" in values
+    assert any(v.startswith("feedback:up:") for v in values)
