@@ -76,22 +76,19 @@ async def run_app(
         app, handle_signals=False, access_log=None, shutdown_timeout=settings.shutdown_timeout
     )
     await runner.setup()
-    readiness: asyncio.Task[None] | None = None
     try:
         site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
         await site.start()
         port = _bound_port(runner) or settings.port
         if announce:
             print(f"ribot is listening on {url_of(settings, port)}  (Ctrl+C stops it)", flush=True)
-            readiness = asyncio.create_task(_announce_ready(app))
+            _announce_ready(app)
         log.info("listening", extra={"host": settings.host, "port": port})
         if on_listen is not None:
             on_listen(port)
         await stop.wait()
         log.info("shutting down: finishing requests in flight")
     finally:
-        if readiness is not None:
-            readiness.cancel()
         await runner.cleanup()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -99,19 +96,21 @@ async def run_app(
     log.info("stopped")
 
 
-async def _announce_ready(app: web.Application) -> None:
-    from connectors.services import SERVICES
+def _announce_ready(app: web.Application) -> None:
+    from connectors.services import SERVICES, Services
 
     services = app.get(SERVICES)
     if services is None:
         return
     print("loading the model and the knowledge base (the index is built on first start)…", flush=True)
-    while not services.ready and services.load_error is None:
-        await asyncio.sleep(0.2)
-    if services.ready:
-        print("ribot is ready.", flush=True)
-    else:
-        print(f"ribot could not start answering: {services.load_error}", flush=True)
+
+    def loaded(done: Services) -> None:
+        if done.ready:
+            print("ribot is ready.", flush=True)
+        else:
+            print(f"ribot could not start answering: {done.load_error}", flush=True)
+
+    services.on_loaded(loaded)
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

@@ -58,13 +58,37 @@ class Services:
     load_error: str | None = None
     probe: DatabaseProbe = field(default_factory=DatabaseProbe)
     _ready: threading.Event = field(default_factory=threading.Event)
+    _finished: bool = False
+    _listeners: list[Callable[[Services], None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def ready(self) -> bool:
         return self._ready.is_set()
 
+    def on_loaded(self, listener: Callable[[Services], None]) -> None:
+        """Call `listener` (on the loading thread) once loading has finished, well or not."""
+        with self._lock:
+            if not self._finished:
+                self._listeners.append(listener)
+                return
+        listener(self)
+
     def load(self) -> None:
         """Run the loader (slow, blocking) and publish its result; failures are kept for /readyz."""
+        try:
+            self._load()
+        finally:
+            with self._lock:
+                self._finished = True
+                listeners, self._listeners = self._listeners, []
+            for listener in listeners:
+                try:
+                    listener(self)
+                except Exception:
+                    log.exception("a loading listener failed")
+
+    def _load(self) -> None:
         started = time.perf_counter()
         try:
             loaded = self.loader(self)

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,12 +38,37 @@ def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, 
         return err.code, json.loads(err.read())
 
 
+class Drain:
+    """Reads a pipe on a thread, so a chatty server never blocks on a full pipe."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: Any) -> None:
+        for line in pipe:
+            self.lines.append(line)
+
+    def first_line(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.lines and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.lines[0] if self.lines else ""
+
+    def text(self) -> str:
+        self._thread.join(30)
+        return "".join(self.lines)
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[str]
     base: str
     data_dir: Path
     first_readyz: int
+    out: Drain
+    err: Drain
 
     def wait_ready(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -64,8 +90,8 @@ def start_serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Serv
     env.update(extra_env or {})
     command = [sys.executable, "-m", "connectors.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
+    out, err = Drain(process.stdout), Drain(process.stderr)
+    line = out.first_line(30)
     assert f"http://127.0.0.1:{port}/" in line, line
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -77,13 +103,13 @@ def start_serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Serv
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-    return Served(process, base, data_dir, first)
+    return Served(process, base, data_dir, first, out, err)
 
 
 def stop_serve(served: Served) -> tuple[int, str, str]:
     served.process.send_signal(signal.SIGTERM)
-    out, err = served.process.communicate(timeout=60)
-    return served.process.returncode, out, err
+    code = served.process.wait(60)
+    return code, served.out.text(), served.err.text()
 
 
 @pytest.fixture(scope="module")
