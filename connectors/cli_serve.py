@@ -29,6 +29,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from connectors.jsonlog import configure_logging
+    from connectors.teams.auth import TeamsConfigError
 
     settings = get_settings()
     updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     try:
         asyncio.run(serve(settings))
+    except TeamsConfigError as exc:
+        print(f"ribot serve: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"ribot serve: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 1

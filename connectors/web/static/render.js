@@ -80,7 +80,6 @@
     "triage:start": "startTriage",
     "triage:back": "back",
     "triage:restart": "restart",
-    "triage:cancel": "cancel",
     "escalate:start": "escalate",
     "summary:download": "summary",
   };
