@@ -13,30 +13,19 @@ import pytest
 
 from bot.store import coordinators
 from bot.store.escalations import get_escalation
+from tests.browser import CHROMIUM, FLAGS, require_chromium
 from tests.escalation.conftest import Live
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "escalation"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
 NOTE = 'We plan a joint course with a partner abroad <script>alert("note")</script> <!channel> <at>All</at>'
 
 
 @pytest.fixture
 def browser(live: Live, tmp_path: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get update && apt-get install -y chromium`")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

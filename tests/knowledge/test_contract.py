@@ -12,32 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.contract_ids import CONTACT_IDS, SECTION_IDS
+
 pytestmark = pytest.mark.slow
-CONTACT_IDS = {
-    "department_admin_support",
-    "gvs",
-    "network_coordinator",
-    "international_office",
-    "scientific_ombudsman",
-    "ethics_committee",
-    "animal_welfare_body",
-    "security_forum",
-}
-SECTION_IDS = {
-    "1",
-    "2",
-    "3",
-    "3.1",
-    "3.2",
-    "4",
-    "4.1",
-    "4.2",
-    "4.3",
-    "4.4",
-    "4.5",
-    "meta",
-    *(f"fn{n}" for n in range(1, 7)),
-}
 
 
 def ribot(args: list[str], data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

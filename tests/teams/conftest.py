@@ -20,8 +20,6 @@ if str(HERE) not in sys.path:
 from connector_standin import ConnectorStandIn  # noqa: E402
 from playground_harness import (  # noqa: E402
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Playground,
     ServerThread,
     free_port,
@@ -30,6 +28,7 @@ from playground_harness import (  # noqa: E402
 
 from bot.settings import Settings  # noqa: E402
 from bot.types import Reply, Turn  # noqa: E402
+from tests.browser import FLAGS, require_chromium  # noqa: E402
 
 CLIENT_ID_VARIABLE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
 
@@ -190,12 +189,9 @@ def teams_stack(
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: apt-get install -y chromium (the tests never download a browser)"
-        )
+    executable = require_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=FLAGS)
         yield browser
         browser.close()
 

@@ -23,22 +23,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from tests.browser import LOCAL_HOSTS
+
 HERE = Path(__file__).resolve().parent
 PLAYGROUND_DIR = HERE / "playground"
 PLAYGROUND_BIN = PLAYGROUND_DIR / "node_modules" / ".bin" / "agentsplayground"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = HERE.parent.parent / "test-artifacts" / "teams"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 T = TypeVar("T")
 

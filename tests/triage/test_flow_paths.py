@@ -17,49 +17,11 @@ from triage_support import Chat, RecordingAnswerer
 from bot.triage_eval import ethics_order_ok
 from knowledge.corpus import guidelines, section_passages
 from knowledge.triage_flow import FLOW_PATH, SCHEMA_PATH, FlowError, build, default_flow, load_flow
+from tests.contract_ids import CONTACT_IDS, ROLE_IDS, SECTION_IDS
+from tests.contract_ids import RISK_AREAS as CONTRACT_RISK_AREAS
 
-ROLES = {
-    "individual_researcher",
-    "research_group_and_department",
-    "programme_board",
-    "course_education_board",
-    "immediate_supervisor",
-    "head_of_department",
-    "dean_higher_education",
-    "agreement_signatory",
-    "manager",
-}
-CONTACTS = {
-    "department_admin_support",
-    "gvs",
-    "network_coordinator",
-    "international_office",
-    "scientific_ombudsman",
-    "ethics_committee",
-    "animal_welfare_body",
-    "security_forum",
-}
-SECTIONS = {
-    "1",
-    "2",
-    "3",
-    "3.1",
-    "3.2",
-    "4",
-    "4.1",
-    "4.2",
-    "4.3",
-    "4.4",
-    "4.5",
-    "fn1",
-    "fn2",
-    "fn3",
-    "fn4",
-    "fn5",
-    "fn6",
-    "meta",
-}
-RISK_AREAS = ["swedish_context", "own_activities", "foreign_context", "partner", "design"]
+ROLES, CONTACTS, SECTIONS = ROLE_IDS, CONTACT_IDS, SECTION_IDS
+RISK_AREAS = list(CONTRACT_RISK_AREAS)
 SLOT_VALUES = {
     "area": {"research", "doctoral_education", "first_second_cycle_education", "student_mobility", "other"},
     "formalised": {"yes", "no"},
