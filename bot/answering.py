@@ -18,8 +18,7 @@ MAX_CITATIONS = 3
 # of 0.49 or more and share at least three quarters of their subject words with the guidelines; the
 # out-of-scope ones stay at 0.31 and one half or below, except a request for a statistic that shares words
 # with section 3 (0.47, two thirds), which the not-covered kinds in knowledge/data/not_covered.yaml decline.
-# The cut-offs sit in the gap, nearer the out-of-scope side for the cosine, because paraphrases of real
-# questions score lower than the development set's wording.
+# The cut-offs sit in the middle of both gaps, leaving room on each side for wording the set does not have.
 MIN_COSINE = 0.40
 MIN_COVERAGE = 0.60
 # Passages scoring below this share of the best one are not quoted: they would dilute the answer.
