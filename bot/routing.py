@@ -17,11 +17,12 @@ SECONDARY_SHARE = 0.85
 MAX_CONTACTS = 4
 
 
-def _mentions(question: str, language: str, topic: str) -> bool:
+def _mentions(question: str, expanded_words: list[str], topic: str) -> bool:
+    """A phrase must stand in the question as written; a word may start a word of the question or of its
+    glossary expansion."""
     if " " in topic:
-        return topic in fold(question)
-    text = f"{fold(question)} {glossary().expand(question, language).lower()}"
-    return any(w.startswith(topic) for w in words(text))
+        return topic in question
+    return any(w.startswith(topic) for w in expanded_words)
 
 
 def contacts_for_answer(question: str, language: str, cited: Sequence[Citation]) -> list[ContactRef]:
@@ -31,9 +32,11 @@ def contacts_for_answer(question: str, language: str, cited: Sequence[Citation])
     top = cited[0].score if cited else 0.0
     first = {cited[0].section} if cited else set()
     others = {c.section for c in cited[1:] if c.score >= SECONDARY_SHARE * top}
+    folded = fold(question)
+    expanded = words(f"{folded} {glossary().expand(question, language).lower()}")
     groups: tuple[list[str], list[str], list[str]] = ([], [], [])
     for rule in routing_rules():
-        if any(_mentions(question, language, t) for t in rule.topics):
+        if any(_mentions(folded, expanded, t) for t in rule.topics):
             groups[0].append(rule.contact_id)
         elif rule.cited_in & first:
             groups[1].append(rule.contact_id)
