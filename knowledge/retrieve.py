@@ -21,7 +21,10 @@ from knowledge.text import QUESTION_WORDS, content_words, detect_language
 # dense weight between 0.3 and 0.6 and RRF_K between 10 and 60 gave the same ranking.
 RRF_K = 60
 MAX_FUSED = 2.0  # all four parts at their best; scores are shown divided by it, in [0, 1]
+# Clauses: users often describe their situation ("My postdoc wants to start a project with a lab in Brazil,")
+# before the question ("who does the risk assessment?"); the question part is what must be covered.
 _SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_CLAUSES = re.compile(r"(?<=[.!?;:,])\s+|\n+")
 
 
 class Encoder(Protocol):
@@ -95,11 +98,17 @@ class HybridRetriever:
 
     def _coverage(self, question: str, language: str) -> float:
         """Share of the subject words that the guidelines (or the glossary) know, for the best-covered
-        sentence: a greeting or an instruction around a real question does not hide it."""
-        return max((self._sentence_coverage(s, language) for s in _SENTENCES.split(question)), default=0.0)
+        sentence, or clause of two subject words or more: a greeting, an instruction or a description of the
+        user's situation around a real question does not hide it."""
+        clauses = [c for c in _CLAUSES.split(question) if len(self._subject(c, language)) >= 2]
+        parts = [*_SENTENCES.split(question), *clauses]
+        return max((self._sentence_coverage(c, language) for c in parts), default=0.0)
+
+    def _subject(self, text: str, language: str) -> list[str]:
+        return [w for w in content_words(text, language) if w not in QUESTION_WORDS]
 
     def _sentence_coverage(self, sentence: str, language: str) -> float:
-        subject = [w for w in content_words(sentence, language) if w not in QUESTION_WORDS]
+        subject = self._subject(sentence, language)
         if not subject:
             return 0.0
         known = 0
