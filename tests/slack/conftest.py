@@ -59,18 +59,26 @@ def _slack_env(standin: SlackStandIn, data_dir: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def ribot_http(standin: SlackStandIn, slack_dir: Path, pg_database: str) -> Iterator[RibotProcess]:
-    env = _slack_env(standin, slack_dir / "data") | {
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "DATABASE_URL": pg_database,
-    }
-    server = RibotProcess("http-a", env, slack_dir)
+def _serve(name: str, env: dict[str, str], slack_dir: Path) -> Iterator[RibotProcess]:
+    server = RibotProcess(name, env, slack_dir)
     try:
         server.wait_ready()
         yield server
     finally:
         server.stop()
+
+
+def _http_env(standin: SlackStandIn, slack_dir: Path, pg_database: str) -> dict[str, str]:
+    return _slack_env(standin, slack_dir / "data") | {
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": pg_database,
+    }
+
+
+@pytest.fixture(scope="session")
+def ribot_http(standin: SlackStandIn, slack_dir: Path, pg_database: str) -> Iterator[RibotProcess]:
+    env = _http_env(standin, slack_dir, pg_database)
+    yield from _serve("http-a", env, slack_dir)
 
 
 @pytest.fixture(scope="session")
@@ -78,16 +86,8 @@ def ribot_http_twin(
     ribot_http: RibotProcess, standin: SlackStandIn, slack_dir: Path, pg_database: str
 ) -> Iterator[RibotProcess]:
     """A second process on the same database, as behind a load balancer."""
-    env = _slack_env(standin, slack_dir / "data") | {
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "DATABASE_URL": pg_database,
-    }
-    server = RibotProcess("http-b", env, slack_dir)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+    env = _http_env(standin, slack_dir, pg_database)
+    yield from _serve("http-b", env, slack_dir)
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +97,4 @@ def ribot_socket(ribot_http: RibotProcess, standin: SlackStandIn, slack_dir: Pat
         "SLACK_APP_TOKEN": APP_TOKEN,
         "DATABASE_URL": f"sqlite:///{slack_dir / 'socket.sqlite3'}",
     }
-    server = RibotProcess("socket", env, slack_dir)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+    yield from _serve("socket", env, slack_dir)

@@ -3,8 +3,10 @@ and a client that signs and sends them to `/slack/events` the way Slack does."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -14,6 +16,21 @@ import aiohttp
 from slack_standin import APP_ID, BOT_USER, TEAM, sign
 
 _seq = itertools.count(1)
+# A mention Slack would make live: ribot must never echo one.
+LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)(\|[^>]*)?>")
+
+
+def ids(prefix: str) -> str:
+    """A fresh Slack-style id (channel, user, team) so tests never share a conversation."""
+    return prefix + uuid.uuid4().hex[:9].upper()
+
+
+async def until(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
 
 
 def new_ts() -> str:

@@ -7,13 +7,22 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 import uuid
 from typing import Any
 
 import aiohttp
 import pytest
-from slack_payloads import SlackSender, app_mention, block_actions, buttons, event_callback, message
+from slack_payloads import (
+    LIVE_MENTION,
+    SlackSender,
+    app_mention,
+    block_actions,
+    buttons,
+    event_callback,
+    ids,
+    message,
+    until,
+)
 from slack_servers import COORDINATORS, RibotProcess
 from slack_standin import SIGNING_SECRET, SlackStandIn
 
@@ -22,19 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PASSWORD = "a coordinator's long passphrase"
 QUESTION = "Who do I contact about animal experiments abroad?"
 NOTE = "We plan animal experiments with a partner abroad and need advice. <!here> <@U0ALICE> <!channel>"
-LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)(\|[^>]*)?>")
-
-
-def ids(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex[:9].upper()
-
-
-async def until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def click(standin: SlackStandIn, channel: str, value: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
-import uuid
 from typing import Any
 
 import aiohttp
 import pytest
 from slack_payloads import (
+    LIVE_MENTION,
     SlackSender,
     app_home_opened,
     app_mention,
@@ -22,28 +21,17 @@ from slack_payloads import (
     ephemeral_block_actions,
     event_callback,
     home_block_actions,
+    ids,
     message,
     slash_command,
+    until,
 )
 from slack_servers import RibotProcess
 from slack_standin import BOT_ID, BOT_USER, SIGNING_SECRET, SlackStandIn
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)(\|[^>]*)?>")
 ANIMALS = "Who do I contact about animal experiments abroad?"
-
-
-def ids(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex[:9].upper()
-
-
-async def until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def settle(server: RibotProcess, outcome: str, before: float, count: int = 1) -> None:

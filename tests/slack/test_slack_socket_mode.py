@@ -3,34 +3,26 @@ stand-in, connects to its websocket, and gets envelopes (events_api, slash_comma
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
-import time
-import uuid
-from typing import Any
 
 import pytest
-from slack_payloads import app_mention, block_actions, buttons, event_callback, message, slash_command
+from slack_payloads import (
+    LIVE_MENTION,
+    app_mention,
+    block_actions,
+    buttons,
+    event_callback,
+    ids,
+    message,
+    slash_command,
+    until,
+)
 from slack_servers import RibotProcess
 from slack_standin import APP_TOKEN, SlackStandIn, StandInThread
 
 pytestmark = [pytest.mark.slow]
 
 ANIMALS = "Who do I contact about animal experiments abroad?"
-LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)(\|[^>]*)?>")
-
-
-def ids(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex[:9].upper()
-
-
-async def until(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def turns(server: RibotProcess, outcome: str) -> float:
