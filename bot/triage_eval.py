@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 import uuid
-from functools import lru_cache
 from typing import Any
 
 from bot.conversation import ConversationEngine
-from bot.lazy_answerer import LazyAnswerer
 from bot.triage_protocol import result_line
 from bot.types import Turn
 
@@ -19,20 +14,8 @@ MAX_QUESTIONS = 20
 GATEKEEPERS = ("network_coordinator", "scientific_ombudsman")
 
 
-@lru_cache(maxsize=1)
-def _engine() -> ConversationEngine:
-    from bot.store import migrate, open_database
-
-    folder = tempfile.mkdtemp(prefix="ribot-eval-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    url = f"sqlite:///{folder}/eval.sqlite3"
-    migrate(url)
-    return ConversationEngine(LazyAnswerer(), open_database(url), ttl_hours=1)
-
-
-def run_triage_case(case: dict[str, Any], engine: ConversationEngine | None = None) -> dict[str, Any]:
+def run_triage_case(case: dict[str, Any], engine: ConversationEngine) -> dict[str, Any]:
     """{"ok", "asked", "slots", "outcome", "within_budget", "errors", "problem"} for one case."""
-    engine = engine or _engine()
     truth: dict[str, str] = {str(k): str(v) for k, v in (case.get("slots") or {}).items()}
     turn = Turn(
         platform="eval", conversation_id=f"{case.get('id', 'case')}-{uuid.uuid4().hex}", user_id="eval"

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
-from bot.conversation import ConversationEngine
+from bot.conversation import AnswererLike, ConversationEngine
 from bot.triage_protocol import BadLine, error_line, parse_line, result_line
 from bot.types import Reply, Turn
 
@@ -27,15 +27,19 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--summary-dir", type=Path, default=Path("."), help="where summaries are saved")
 
 
-def open_engine(database: str | None) -> ConversationEngine:
-    from bot.lazy_answerer import LazyAnswerer
+def open_engine(database: str | None, answerer: AnswererLike | None = None) -> ConversationEngine:
+    """The engine on `database` (default: the configured one), migrated; the answerer loads on first use
+    unless the caller has one already."""
     from bot.settings import get_settings
     from bot.store import migrate, open_database
+    from connectors.lazy_answerer import LazyAnswerer
 
     settings = get_settings()
     url = database or settings.db_url
     migrate(url)
-    return ConversationEngine(LazyAnswerer(), open_database(url), ttl_hours=settings.conversation_ttl_hours)
+    return ConversationEngine(
+        answerer or LazyAnswerer(), open_database(url), ttl_hours=settings.conversation_ttl_hours
+    )
 
 
 def run(args: argparse.Namespace) -> int:

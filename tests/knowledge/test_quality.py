@@ -21,7 +21,7 @@ def _without_triage(data: dict[str, Any]) -> dict[str, Any]:
 def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(
     answerer: Any, dev_set: dict[str, Any]
 ) -> None:
-    report = evaluate(_without_triage(dev_set), answerer.ask_many, baseline=True)
+    report = evaluate(_without_triage(dev_set), answerer, baseline=True)
     assert report["recall_at_3"] >= 0.95 and report["mrr"] >= 0.90, report["retrieval_failures"]
     assert report["routing_failures"] == [] and report["routing_checked"] >= 5
     assert report["fact_failures"] == [] and report["facts_checked"] >= 3
@@ -32,7 +32,7 @@ def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(
 
 
 def test_probe_set_generalises(answerer: Any) -> None:
-    report = evaluate(yaml.safe_load(PROBE.read_text(encoding="utf-8")), answerer.ask_many, baseline=False)
+    report = evaluate(yaml.safe_load(PROBE.read_text(encoding="utf-8")), answerer, baseline=False)
     assert report["recall_at_3"] >= 0.9 and report["mrr"] >= 0.85, report["retrieval_failures"]
     assert report["not_declined"] == [] and report["wrongly_declined"] == []
     assert report["routing_failures"] == [] and report["quote_failures"] == []
@@ -81,3 +81,10 @@ def test_the_lead_adds_the_english_footnote_its_sentence_points_to(answerer: Any
     assert "the head of department is equivalent to the dean for higher education" in answer.answer
     research = answerer.ask("Who carries out the risk assessment for an individual research collaboration?")
     assert "dean" not in research.answer
+
+
+def test_eval_scores_the_triage_cases_with_the_same_answerer(answerer: Any, dev_set: dict[str, Any]) -> None:
+    report = evaluate({"triage": dev_set["triage"]}, answerer, baseline=False)
+    triage = report["triage"]
+    assert triage["cases"] == len(dev_set["triage"]) and triage["correct"] == triage["cases"]
+    assert triage["over_half"] == [] and triage["asked"] * 2 <= triage["slots"]
