@@ -11,7 +11,7 @@ from bot.routing import contacts_for_answer, fallback_contacts
 from bot.types import Answer, Citation, Hit, Passage, Retrieval, Retriever
 from knowledge.corpus import MAIN_DOC, guidelines
 from knowledge.scope import not_covered
-from knowledge.text import detect_language, tokens
+from knowledge.text import detect_language, sentences, tokens
 
 MAX_CITATIONS = 3
 # Grounding: an answer needs a passage close in meaning (cosine) and words shared with the guidelines, and
@@ -44,7 +44,6 @@ TOO_LONG = (
     f"Your message is longer than {MAX_QUESTION_CHARS:,} characters, which is more than a question needs. "
     "Please ask a shorter question; nothing of your message was used."
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _FOOTNOTE_REF = re.compile(r"\[\^(fn\d+)\]")
 _ANAPHORIC_STARTS = frozenset({"This", "These", "They", "Such"})
 _LOWER_CASE_STARTS = frozenset(
@@ -169,36 +168,35 @@ def _best_sentences(found: Retrieval, hits: list[Hit]) -> tuple[list[str], Hit]:
     """The best-matching sentence, with the sentence before it when it starts with "This"/"These" (which
     refer back) or when that one matches the question nearly as well (the question spans both)."""
     wanted = set(tokens(found.expanded or found.query))
-    best: tuple[float, int, list[str], Hit] = (-1.0, 0, [], hits[0])
+    best: tuple[float, int, list[str], list[int], Hit] = (-1.0, 0, [], [], hits[0])
     for rank, hit in enumerate(hits):
         # Footnotes list document titles (in Swedish): a lead only when nothing else was found first.
         penalty = 1.0 if hit.passage.section.startswith("fn") and rank else 0.0
-        sentences = _SENTENCE_END.split(hit.passage.text)
-        overlaps = [len(wanted & set(tokens(s))) for s in sentences]
+        split = sentences(hit.passage.text)
+        overlaps = [len(wanted & set(tokens(s))) for s in split]
         for n, overlap in enumerate(overlaps):
             score = overlap + hit.score - 0.35 * rank - penalty
             if score > best[0]:
-                best = (score, n, sentences, hit)
-    _, n, sentences, hit = best
-    overlaps = [len(wanted & set(tokens(s))) for s in sentences]
-    starts_anaphoric = n > 0 and sentences[n].split(" ", 1)[0] in _ANAPHORIC_STARTS
+                best = (score, n, split, overlaps, hit)
+    _, n, split, overlaps, hit = best
+    starts_anaphoric = n > 0 and split[n].split(" ", 1)[0] in _ANAPHORIC_STARTS
     if starts_anaphoric or (n > 0 and overlaps[n - 1] >= overlaps[n] > 0):
-        return sentences[n - 1 : n + 1], hit
-    if n + 1 < len(sentences) and overlaps[n + 1] >= overlaps[n] > 0:
-        return sentences[n : n + 2], hit
-    return sentences[n : n + 1], hit
+        return split[n - 1 : n + 1], hit
+    if n + 1 < len(split) and overlaps[n + 1] >= overlaps[n] > 0:
+        return split[n : n + 2], hit
+    return split[n : n + 1], hit
 
 
-def _footnotes_of(passage: Passage, sentences: list[str]) -> list[str]:
+def _footnotes_of(passage: Passage, chosen: list[str]) -> list[str]:
     """The footnotes that the chosen sentences themselves cite (not those of other sentences nearby)."""
     if passage.doc_id != MAIN_DOC or not passage.footnotes:
         return []
     index = int(passage.id.rsplit(":", 1)[1])
     raw = guidelines().sections[passage.section].paragraphs[index]
     cited = []
-    for sentence in _SENTENCE_END.split(raw):
+    for sentence in sentences(raw):
         plain = _FOOTNOTE_REF.sub("", sentence)
-        if any(plain.startswith(s[:40]) for s in sentences):
+        if any(plain.startswith(s[:40]) for s in chosen):
             cited += _FOOTNOTE_REF.findall(sentence)
     return cited
 

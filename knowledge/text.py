@@ -97,3 +97,11 @@ def detect_language(text: str) -> str:
         return "en"
     swedish = sum(1 for w in found if w in _SWEDISH_HINTS or any(ch in w for ch in "åäö"))
     return "sv" if swedish / len(found) >= 0.25 else "en"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a passage ("ref. no. 1-576/2024" stays whole: a sentence starts with a capital)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]

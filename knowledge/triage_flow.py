@@ -7,19 +7,18 @@ reach it."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.types import Citation
+from knowledge.text import sentences
 
 FLOW_PATH = Path(__file__).with_name("triage_flow.yaml")
 SCHEMA_PATH = Path(__file__).with_name("triage_schema.json")
 LANGUAGES = ("en", "sv")
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
 
 Condition = dict[str, tuple[str, ...]]
 
@@ -196,10 +195,6 @@ class Flow:
 
 def matches(when: Condition, known: dict[str, str]) -> bool:
     return all(known.get(slot) in values for slot, values in when.items())
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def cite(section: str, contains: str) -> Citation:
