@@ -19,7 +19,6 @@ BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 ACTION_PREFIX = "ribot:"
 LINK_PREFIX = "ribot_link:"
-TALK_TO_PERSON = Choice("escalate:start", "Talk to a person")
 _SECONDARY = ("feedback:", "escalate:", "triage:back", "triage:restart", "triage:cancel", "summary:")
 
 
@@ -178,8 +177,6 @@ def _actions(reply: Reply) -> list[Choice]:
         slot = reply.question.get("slot")
         for choice in reply.question.get("choices") or []:
             actions.append(Choice(f"triage:answer:{slot}:{choice['value']}", str(choice["label"])))
-    if reply.kind in ("answer", "outcome") and not any(a.value.startswith("escalate:") for a in actions):
-        actions.append(TALK_TO_PERSON)
     return actions
 
 

@@ -23,7 +23,8 @@ def _answer(text: str, quote: str = "The Animal Welfare Body has to be contacted
             ContactRef("network_coordinator", "Network coordinator", "advice", url="https://ki.se/nc"),
         ),
     )
-    return Reply(kind="answer", text=text, answer=answer, actions=[Choice("feedback:up:a1", "Helpful")])
+    actions = [Choice("feedback:up:a1", "Helpful"), Choice("escalate:start", "Talk to a person")]
+    return Reply(kind="answer", text=text, answer=answer, actions=actions)
 
 
 def _all_texts(message: blocks.Message) -> list[str]:
@@ -130,7 +131,10 @@ def test_outcome_shows_citations_and_contacts_from_the_contract_shape() -> None:
             {"section": "3.2", "title": "Responsibility", "quote": "The researcher is responsible."}
         ],
     }
-    [message] = blocks.render(Reply(kind="outcome", text="You are responsible.", outcome=outcome))
+    actions = [Choice("escalate:start", "Talk to a person")]  # the engine offers a person with every outcome
+    [message] = blocks.render(
+        Reply(kind="outcome", text="You are responsible.", outcome=outcome, actions=actions)
+    )
     dumped = json.dumps(message, ensure_ascii=False)
     assert "§3.2" in dumped and "Administrative support" in dumped and "escalate:start" in dumped
 
