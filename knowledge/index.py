@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, get_settings
-from bot.types import Retriever
+from bot.types import Passage, Retriever
 from knowledge.corpus import content_hash
 from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
 
@@ -28,8 +28,9 @@ def _collection_if_current(index_dir: Path, expected: dict[str, str]) -> Any | N
     return collection if hashes == expected else None
 
 
-def open_collection(index_dir: Path, sources_dir: Path | None = None) -> Any:
-    expected = {p.id: content_hash(p) for p in all_passages(sources_dir)}
+def open_collection(index_dir: Path, sources_dir: Path | None, passages: list[Passage]) -> Any:
+    """The index's collection holding exactly `passages` (the sources' current ones), built when needed."""
+    expected = {p.id: content_hash(p) for p in passages}
     try:
         found = _collection_if_current(index_dir, expected)
         if found is not None:
@@ -57,5 +58,6 @@ def open_retriever(settings: Settings | None = None) -> Retriever:
     from knowledge.retrieve import HybridRetriever
 
     settings = settings or get_settings()
-    collection = open_collection(settings.index_dir, settings.ribot_sources_dir)
-    return HybridRetriever(all_passages(settings.ribot_sources_dir), collection, query_encoder())
+    passages = all_passages(settings.ribot_sources_dir)
+    collection = open_collection(settings.index_dir, settings.ribot_sources_dir, passages)
+    return HybridRetriever(passages, collection, query_encoder())
