@@ -21,10 +21,6 @@ BATCH = 32
 log = logging.getLogger(__name__)
 
 
-class IndexError_(RuntimeError):
-    """The index is missing or unreadable; the message says how to rebuild it."""
-
-
 @dataclass(frozen=True)
 class IngestReport:
     added: int
