@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,12 +257,6 @@ def list_escalations(db: Database, filters: QueueFilter | None = None) -> list[E
     query = query.order_by(Escalation.created_at.desc(), Escalation.id.desc()).limit(f.limit).offset(f.offset)
     with db.session() as session:
         return [view(r) for r in session.scalars(query)]
-
-
-def count_by_status(db: Database) -> dict[str, int]:
-    with db.session() as session:
-        rows = session.execute(select(Escalation.status, func.count()).group_by(Escalation.status))
-        return {status: int(n) for status, n in rows}
 
 
 def change(

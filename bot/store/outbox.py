@@ -3,10 +3,9 @@ or after a reload. Rows survive restarts; `ribot purge` removes old ones with th
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.store.base import Database, utcnow
 from bot.store.escalation_tables import OutboxMessage
@@ -48,9 +47,3 @@ class Outbox:
                 {"id": row.id, "created_at": row.created_at.isoformat() + "Z", "reply": row.payload}
                 for row in session.scalars(query)
             ]
-
-
-def purge_outbox(db: Database, before: datetime) -> int:
-    with db.session() as session, session.begin():
-        result = session.execute(delete(OutboxMessage).where(OutboxMessage.created_at < before))
-        return int(result.rowcount)  # type: ignore[attr-defined]
