@@ -142,6 +142,7 @@ class ConversationEngine:
                 exchange.lead.append(self.flow.say("expired", talk.language, hours=self.ttl_hours))
             dispatch(self, exchange, answers, force_triage)
             for reply in exchange.replies:
+                reply.language = talk.language
                 convo.record("bot", reply.kind, reply.text, _reply_data(reply))
             convo.save(talk.mode, talk.language, talk.to_json())
             return exchange.replies

@@ -117,6 +117,7 @@ class Reply:
     outcome: dict[str, Any] | None = None  # triage outcome as in CONTRACT's done
     actions: list[Choice] = field(default_factory=list)  # buttons offered with the message
     data: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"  # the language the message is written in
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

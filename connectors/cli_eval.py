@@ -1,5 +1,5 @@
-"""`ribot eval FILE`: retrieval, routing, answer facts, declines, verbatim quotes and triage, with the
-LangChain tutorial baseline measured in the same run."""
+"""`ribot eval FILE`: every figure of connectors.evaluation for one evaluation file, with the LangChain
+tutorial baseline measured in the same run."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ import argparse
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.types import Answer
-
-THRESHOLDS = {"recall_at_3": 0.95, "mrr": 0.90}
+from connectors.evaluation import BAR, Engine, evaluate, groups_of
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
-    parser.add_argument("file", type=Path, help="evaluation file (the format of shared/eval/dev.yaml)")
+    parser.add_argument("file", type=Path, help="evaluation file (the format of shared/eval/dev2.yaml)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every failure")
@@ -29,113 +29,84 @@ def run(args: argparse.Namespace) -> int:
     from connectors.cli_ask import open_answerer
 
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
-    report = evaluate(data, open_answerer(), baseline=not args.no_baseline)
+    answerer = open_answerer()
+    with engine_on_scratch_database(answerer) as engine:
+        report = evaluate(
+            data,
+            answerer,
+            lambda: engine,
+            groups=groups_of(args.file),
+            baseline=None if args.no_baseline else _baseline,
+        )
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else render(report, args.verbose))
     return 0 if report["passed"] else 1
 
 
-def evaluate(data: dict[str, Any], answerer: Any, baseline: bool = True) -> dict[str, Any]:
-    """Every figure for one evaluation file; `answerer` answers the questions and any question asked
-    during the triage cases."""
-    from knowledge import evaluation as ev
+def _baseline(questions: list[str]) -> list[list[set[str]]]:
+    from knowledge.baseline import baseline_ranked
 
-    ask_many = answerer.ask_many
-    questions = data.get("questions", [])
-    declines = data.get("out_of_scope", [])
-    answers: list[Answer] = ask_many([c["q"] for c in questions])
-    refused: list[Answer] = ask_many([c["q"] for c in declines])
-    retrieval = ev.retrieval_figures(questions, [[{c.section} for c in a.citations] for a in answers])
-    report: dict[str, Any] = {
-        "questions": len(questions),
-        "recall_at_3": round(retrieval.recall_at_3, 4),
-        "mrr": round(retrieval.mrr, 4),
-        "retrieval_failures": retrieval.failures,
-        "routing_failures": [
-            p for c, a in zip(questions, answers, strict=True) for p in ev.routing_failures(c, a)
-        ],
-        "routing_checked": sum(1 for c in questions if c.get("contacts_any") or c.get("ethics_order")),
-        "fact_failures": [p for c, a in zip(questions, answers, strict=True) for p in ev.fact_failures(c, a)],
-        "facts_checked": sum(1 for c in questions if c.get("answer_any")),
-        "wrongly_declined": [c["id"] for c, a in zip(questions, answers, strict=True) if not a.grounded],
-        "out_of_scope": len(declines),
-        "not_declined": [c["id"] for c, a in zip(declines, refused, strict=True) if a.grounded],
-        "quote_failures": [
-            p for c, a in zip(questions, answers, strict=True) for p in ev.quote_failures(c["id"], a)
-        ],
-        "quotes_checked": sum(len(a.citations) for a in answers),
-    }
-    if baseline:
-        base = ev.baseline_figures(questions)
-        report["baseline"] = {"recall_at_3": round(base.recall_at_3, 4), "mrr": round(base.mrr, 4)}
-    if data.get("triage"):
-        report["triage"] = _triage_figures(data["triage"], answerer)
-    report["passed"] = _passed(report)
-    return report
+    return baseline_ranked(questions)
 
 
-def _triage_figures(cases: list[dict[str, Any]], answerer: Any) -> dict[str, Any]:
-    """The triage cases through the engine of `ribot triage --json`, on a throw-away SQLite database."""
-    from bot.triage_eval import run_triage_case
+@contextmanager
+def engine_on_scratch_database(answerer: Any) -> Iterator[Engine]:
+    """The conversation engine of `ribot chat` and `ribot triage`, on a throw-away SQLite database."""
     from connectors.cli_triage import open_engine
-    from knowledge.evaluation import triage_figures
 
     with tempfile.TemporaryDirectory(prefix="ribot-eval-") as folder:
         engine = open_engine(f"sqlite:///{folder}/eval.sqlite3", answerer)
         try:
-            return triage_figures(cases, lambda case: run_triage_case(case, engine))
+            yield engine
         finally:
             engine.db.dispose()
 
 
-def _passed(report: dict[str, Any]) -> bool:
-    failures = (
-        "retrieval_failures",
-        "routing_failures",
-        "fact_failures",
-        "wrongly_declined",
-        "not_declined",
-        "quote_failures",
-    )
-    ok = all(report[k] >= v for k, v in THRESHOLDS.items()) and not any(report[f] for f in failures)
-    base = report.get("baseline")
-    if base:
-        ok = ok and report["recall_at_3"] + report["mrr"] > base["recall_at_3"] + base["mrr"]
-    triage = report.get("triage")
-    if triage:
-        ok = ok and triage["correct"] == triage["cases"] and not triage["over_half"]
-    return ok
+def _share(pair: list[int]) -> str:
+    return f"{pair[0]}/{pair[1]}"
 
 
 def render(r: dict[str, Any], verbose: bool) -> str:
-    lines = [
-        f"Retrieval     Recall@3 {r['recall_at_3']:.3f}   MRR {r['mrr']:.3f}   ({r['questions']} questions)",
-    ]
-    if "baseline" in r:
-        b = r["baseline"]
+    lines = []
+    if r["questions"]:
         lines.append(
-            f"Baseline      Recall@3 {b['recall_at_3']:.3f}   MRR {b['mrr']:.3f}   "
-            "(LangChain tutorial: 500/50 splitter, Chroma, same model)"
+            f"Questions     {r['questions']}: Recall@3 {r['recall_at_3']:.3f}   MRR {r['mrr']:.3f}   "
+            f"top-1 {r['top1']:.3f}   lead correct {r['lead_correct']:.3f}   "
+            f"(bar: {', '.join(f'{k} {v}' for k, v in BAR.items())})"
         )
-    lines += [
-        f"Routing       {r['routing_checked'] - len(r['routing_failures'])}/{r['routing_checked']} checks pass",
-        f"Answer facts  {r['facts_checked'] - len(r['fact_failures'])}/{r['facts_checked']} checks pass",
-        f"Declines      {r['out_of_scope'] - len(r['not_declined'])}/{r['out_of_scope']} out-of-scope declined, "
-        f"{len(r['wrongly_declined'])} in-scope wrongly declined",
-        f"Quotes        {r['quotes_checked'] - len(r['quote_failures'])}/{r['quotes_checked']} verbatim",
-    ]
+        if "baseline" in r:
+            b = r["baseline"]
+            lines.append(
+                f"Baseline      Recall@3 {b['recall_at_3']:.3f}   MRR {b['mrr']:.3f}   "
+                "(LangChain tutorial: 500/50 splitter, Chroma, same model)"
+            )
+        lines += [
+            f"Premises      {_share(r['premises'])} corrected in the lead",
+            f"Routing       {_share(r['routing'])} checks pass",
+            f"Answer facts  {_share(r['facts'])} checks pass",
+            f"Language      {_share(r['language'])} replies in the expected language",
+            f"Quotes        {_share(r['quotes'])} verbatim",
+        ]
+        for name, g in r["groups"].items():
+            lines.append(
+                f"  {name[:40]:<40} n={g['n']:<3} top-1 {g['top1']:.2f}  lead {g['lead_correct']:.2f}"
+            )
+    lines.append(
+        f"Declines      {r['out_of_scope'] - len(r['not_declined'])}/{r['out_of_scope']} out-of-scope "
+        f"declined, {len(r['wrongly_declined'])} in-scope wrongly declined"
+    )
     if "triage" in r:
         t = r["triage"]
         lines.append(
             f"Triage        {t['correct']}/{t['cases']} outcomes right, asked {t['asked']} of "
             f"{t['slots']} slots ({len(t['over_half'])} cases asked more than half)"
         )
-    problems = [
-        p for k in ("retrieval_failures", "routing_failures", "fact_failures", "quote_failures") for p in r[k]
-    ]
-    problems += [f"{i}: declined" for i in r["wrongly_declined"]] + [
-        f"{i}: not declined" for i in r["not_declined"]
-    ]
-    problems += r.get("triage", {}).get("failures", [])
+    if "conversations" in r:
+        c = r["conversations"]
+        lines.append(
+            f"Conversations {c['correct']}/{c['conversations']} right, {c['turns_right']}/{c['turns']} turns"
+        )
+    problems = list(r["failures"]) + [f"{i}: not declined" for i in r["not_declined"]]
+    problems += r.get("triage", {}).get("failures", []) + r.get("conversations", {}).get("failures", [])
     if problems:
         lines.append("Failures:" if verbose else f"Failures: {len(problems)} (-v lists them)")
         if verbose:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.conversation import AnswererLike, ConversationEngine
-from bot.triage_protocol import BadLine, error_line, parse_line, result_line
+from bot.protocol import BadLine, error_line, parse_line, triage_line
 from bot.types import Reply, Turn
 
 
@@ -61,7 +61,7 @@ def triage(engine: ConversationEngine, session: str, lines: TextIO, out: TextIO,
             print(json.dumps(error_line(str(exc)), ensure_ascii=False), file=out, flush=True)
             continue
         replies = engine.triage(Turn(**{**turn.__dict__, "text": line.text}), line.answers)
-        result = result_line(replies)
+        result = triage_line(replies)
         print(json.dumps(result, ensure_ascii=False) if as_json else result["message"], file=out, flush=True)
     return 0
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from triage_support import Chat, RecordingAnswerer
 
-from bot.triage_eval import ethics_order_ok
+from connectors.evaluation import ethics_order_ok
 from knowledge.corpus import guidelines, section_passages
 from knowledge.triage_flow import FLOW_PATH, SCHEMA_PATH, FlowError, build, default_flow, load_flow
 from tests.contract_ids import CONTACT_IDS, ROLE_IDS, SECTION_IDS

@@ -10,7 +10,7 @@ import yaml
 
 from bot.conversation import ConversationEngine
 from bot.slots import extract
-from bot.triage_eval import run_triage_case
+from connectors.evaluation import run_triage_case
 
 PHRASES = yaml.safe_load((Path(__file__).parent / "slot_phrases.yaml").read_text(encoding="utf-8"))
 
@@ -70,7 +70,6 @@ def test_dev_triage_cases_come_out_right_asking_at_most_half(
         result = run_triage_case(case, engine)
         assert result["ok"], (case["id"], result["errors"])
         assert result["asked"] * 2 <= result["slots"], (case["id"], result["asked"], result["slots"])
-        assert result["within_budget"]
 
 
 def test_a_case_the_flow_cannot_answer_is_reported_not_passed(engine: ConversationEngine) -> None:
@@ -102,16 +101,16 @@ EXTRA_CASES = yaml.safe_load((Path(__file__).parent / "triage_cases.yaml").read_
 def test_more_cases_of_the_same_kind(case: dict[str, Any], engine: ConversationEngine) -> None:
     result = run_triage_case(case, engine)
     assert result["ok"], result["errors"]
-    assert result["within_budget"], (result["asked"], result["slots"])
+    assert result["asked"] * 2 <= result["slots"], (result["asked"], result["slots"])
 
 
 def test_a_client_that_answers_only_the_named_slot_gets_the_same_outcomes(
     dev_set: dict[str, Any], engine: ConversationEngine
 ) -> None:
     """A JSON-lines client that answers `question.slot` alone (not every slot of a grouped question)."""
-    from bot.triage_eval import check_outcome
-    from bot.triage_protocol import result_line
+    from bot.protocol import triage_line as result_line
     from bot.types import Turn
+    from connectors.evaluation import outcome_problems as check_outcome
 
     for case in [*dev_set["triage"], *EXTRA_CASES]:
         turn = Turn(platform="cli", conversation_id=f"naive-{case['id']}", user_id="cli")
