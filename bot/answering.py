@@ -8,10 +8,11 @@ import re
 
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.routing import contacts_for_answer, fallback_contacts
-from bot.types import Answer, Citation, Hit, Passage, Retrieval, Retriever
+from bot.types import Answer
 from knowledge.corpus import MAIN_DOC, guidelines
 from knowledge.scope import not_covered
 from knowledge.text import detect_language, sentences, tokens
+from knowledge.types import Citation, Hit, Passage, Retrieval, Retriever
 
 MAX_CITATIONS = 3
 # Grounding: an answer needs a passage close in meaning (cosine) and words shared with the guidelines, and

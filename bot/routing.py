@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.types import Citation, ContactRef
 from knowledge.contacts import contact, contact_rank, routing_rules
 from knowledge.glossary import glossary
 from knowledge.text import fold, words
+from knowledge.types import Citation, ContactRef
 
 GATEKEEPERS = ("network_coordinator", "scientific_ombudsman")
 # Quotes other than the first bring their section's contacts only when they match nearly as well.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.types import Citation
 from knowledge.triage_flow import Flow, Rule, matches
+from knowledge.types import Citation
 
 
 class IncompleteTriage(ValueError):

@@ -3,78 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from knowledge.types import Citation, ContactRef
 
-@dataclass(frozen=True)
-class Passage:
-    """A paragraph of a source document: the unit that is indexed, retrieved and quoted."""
-
-    id: str
-    doc_id: str
-    section: str
-    title: str
-    text: str  # the exact wording, quoted to users
-    search_text: str  # text plus section title and keywords, only for matching
-    footnotes: tuple[str, ...] = ()
-    order: int = 0
-
-
-@dataclass(frozen=True)
-class Hit:
-    passage: Passage
-    score: float  # fused relevance in [0, 1]
-    dense: float = 0.0  # cosine similarity of query and passage
-    lexical: float = 0.0  # normalised BM25
-
-
-@dataclass(frozen=True)
-class Retrieval:
-    """What a retriever found for one question."""
-
-    query: str
-    language: str
-    hits: tuple[Hit, ...]
-    coverage: float  # share of the question's content words the knowledge base knows
-    expanded: str = ""  # the question in the guidelines' words (glossary applied)
-
-
-class Retriever(Protocol):
-    def search(self, question: str, k: int = 5) -> Retrieval: ...
-
-    def search_many(self, questions: list[str], k: int = 5) -> list[Retrieval]: ...
-
-
-@dataclass(frozen=True)
-class Citation:
-    section: str
-    title: str
-    quote: str
-    score: float
-    document: str = "ki-guidelines"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "section": self.section,
-            "title": self.title,
-            "quote": self.quote,
-            "score": round(self.score, 4),
-            "document": self.document,
-        }
-
-
-@dataclass(frozen=True)
-class ContactRef:
-    id: str
-    name: str
-    why: str
-    url: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        data = {"id": self.id, "name": self.name, "why": self.why}
-        if self.url:
-            data["url"] = self.url
-        return data
+__all__ = ["Answer", "Choice", "Citation", "ContactRef", "Reply", "ReplyKind", "Turn"]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.types import ContactRef
+from knowledge.types import ContactRef
 
 CONTACTS_FILE = Path(__file__).parent / "data" / "contacts.yaml"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.types import Passage
+from knowledge.types import Passage
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 MAIN_DOC = "ki-guidelines"

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, get_settings
-from bot.types import Passage, Retriever
 from knowledge.corpus import content_hash
 from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
+from knowledge.types import Passage, Retriever
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.types import Passage
 from knowledge.corpus import content_hash, load_documents
+from knowledge.types import Passage
 
 COLLECTION = "ribot-passages"
 MODEL_NAME = "all-MiniLM-L6-v2"

@@ -7,8 +7,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from bot.types import Passage
 from knowledge.text import tokens
+from knowledge.types import Passage
 
 
 class BM25:

@@ -8,10 +8,10 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.types import Hit, Passage, Retrieval
 from knowledge.glossary import Glossary, glossary
 from knowledge.lexical import BM25
 from knowledge.text import QUESTION_WORDS, content_words, detect_language
+from knowledge.types import Hit, Passage, Retrieval
 
 # Fusion. Each passage gets, with equal weights, its cosine similarity, its BM25 score relative to the best
 # BM25 score for the question, and its reciprocal ranks in the dense and the lexical list (scaled so rank 0

@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.types import Citation
 from knowledge.text import sentences
+from knowledge.types import Citation, Text
 
 FLOW_PATH = Path(__file__).with_name("triage_flow.yaml")
 SCHEMA_PATH = Path(__file__).with_name("triage_schema.json")
@@ -84,15 +84,6 @@ MESSAGE_KEYS = frozenset(
 
 class FlowError(ValueError):
     """The flow file is invalid; the message says where."""
-
-
-@dataclass(frozen=True)
-class Text:
-    en: str
-    sv: str
-
-    def get(self, language: str) -> str:
-        return self.sv if language == "sv" else self.en
 
 
 @dataclass(frozen=True)
