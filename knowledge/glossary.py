@@ -1,15 +1,19 @@
-"""Expands a question with the guidelines' own words: Swedish domain terms are translated, common English
-variants are mapped onto the wording the text uses. Retrieval matches the expanded question."""
+"""Puts a question in the guidelines' words before it is matched: Swedish words are translated in place
+(function words dropped), the short forms staff use are spelt out, the document's own name becomes
+"the guidelines" and the name of a country abroad becomes "abroad": all that either says about what is
+asked."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from knowledge.text import fold, words
+from knowledge.places import abroad_for_places
+from knowledge.text import SWEDISH_STOPWORDS, fold, words
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary.yaml"
 _SWEDISH_ENDINGS = ("arna", "erna", "orna", "en", "et", "na", "ar", "er", "or", "n", "t")
@@ -18,7 +22,8 @@ _SWEDISH_ENDINGS = ("arna", "erna", "orna", "en", "et", "na", "ar", "er", "or", 
 @dataclass(frozen=True)
 class Glossary:
     swedish: dict[str, str]
-    synonyms: dict[str, str]
+    abbreviations: dict[str, str]
+    names: tuple[str, ...] = ()
 
     def _lookup(self, table: dict[str, str], word: str, swedish: bool) -> str | None:
         if word in table:
@@ -54,30 +59,37 @@ class Glossary:
             found = self._lookup(self.swedish, word, swedish=True)
             if found:
                 return found
-        return self._lookup(self.synonyms, word, swedish=False)
+        return self.abbreviations.get(word)
+
+    def _plain_name(self, folded: str) -> str:
+        for name in self.names:
+            folded = folded.replace(name, " the guidelines ")
+        return folded
 
     def expand(self, question: str, language: str) -> str:
-        """The question with glossary terms appended (Swedish words replaced by their English terms)."""
-        folded = fold(question)
-        found = words(folded)
-        extra: list[str] = []
-        kept: list[str] = []
-        for phrase in (p for p in (*self.swedish, *self.synonyms) if " " in p and p in folded):
-            extra.append(self.swedish.get(phrase) or self.synonyms[phrase])
-        for word in found:
-            english = self._lookup(self.swedish, word, swedish=True) if language == "sv" else None
+        """The question in the guidelines' words: English kept as written (abbreviations spelt out after
+        it), Swedish translated word by word in place."""
+        folded = abroad_for_places(self._plain_name(fold(question)))
+        if language != "sv":
+            extra = [self.abbreviations[w] for w in words(folded) if w in self.abbreviations]
+            return " ".join([re.sub(r"\s+", " ", folded).strip(), *extra]).strip()
+        for phrase in (p for p in self.swedish if " " in p and p in folded):
+            folded = folded.replace(phrase, f" {self.swedish[phrase]} ")
+        out = []
+        for word in words(folded):
+            english = self._lookup(self.swedish, word, swedish=True) or self.abbreviations.get(word)
             if english:
-                extra.append(english)
-            else:
-                kept.append(word)
-            synonym = self._lookup(self.synonyms, word, swedish=False)
-            if synonym:
-                extra.append(synonym)
-        base = " ".join(kept) if language == "sv" else question
-        return " ".join([base, *extra]).strip()
+                out.append(english)
+            elif word not in SWEDISH_STOPWORDS:
+                out.append(word)
+        return " ".join(out)
 
 
 @lru_cache(maxsize=1)
 def glossary() -> Glossary:
     data = yaml.safe_load(GLOSSARY_FILE.read_text(encoding="utf-8"))
-    return Glossary(swedish=dict(data.get("swedish", {})), synonyms=dict(data.get("synonyms", {})))
+    return Glossary(
+        swedish=dict(data.get("swedish", {})),
+        abbreviations=dict(data.get("abbreviations", {})),
+        names=tuple(sorted((str(n) for n in data.get("names", [])), key=len, reverse=True)),
+    )

@@ -8,8 +8,13 @@ from typing import Any
 
 from bot.settings import Settings, get_settings
 from knowledge.corpus import content_hash
-from knowledge.ingest import COLLECTION, all_passages, chroma_client, ingest, reset_index
+from knowledge.glossary import Glossary, glossary
+from knowledge.ingest import COLLECTION, MODEL_NAME, all_passages, chroma_client, ingest, reset_index
+from knowledge.intent_index import IntentIndex
+from knowledge.model import guideline_model
+from knowledge.text import detect_language
 from knowledge.types import Passage, Retriever
+from knowledge.vectors import open_unit_vectors
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,15 @@ def open_collection(index_dir: Path, sources_dir: Path | None, passages: list[Pa
     return found
 
 
+def open_intents(index_dir: Path, encoder: Any, terms: Glossary) -> IntentIndex:
+    """The model's labelled example questions, embedded as questions are (glossary applied)."""
+    model = guideline_model()
+    examples = model.examples()
+    texts = [terms.expand(q, detect_language(q)) for _, q in examples]
+    vectors = open_unit_vectors(index_dir, texts, encoder, MODEL_NAME)
+    return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names)
+
+
 def open_retriever(settings: Settings | None = None) -> Retriever:
     from knowledge.embedding import query_encoder
     from knowledge.retrieve import HybridRetriever
@@ -60,4 +74,6 @@ def open_retriever(settings: Settings | None = None) -> Retriever:
     settings = settings or get_settings()
     passages = all_passages(settings.ribot_sources_dir)
     collection = open_collection(settings.index_dir, settings.ribot_sources_dir, passages)
-    return HybridRetriever(passages, collection, query_encoder())
+    encoder, terms = query_encoder(), glossary()
+    intents = open_intents(settings.index_dir, encoder, terms)
+    return HybridRetriever(passages, collection, encoder, terms, intents)

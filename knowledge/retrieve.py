@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from knowledge.glossary import Glossary, glossary
+from knowledge.intent_index import IntentIndex
 from knowledge.lexical import BM25
+from knowledge.model import GuidelineModel, guideline_model
 from knowledge.text import QUESTION_WORDS, content_words, detect_language
 from knowledge.types import Hit, Passage, Retrieval
 
@@ -33,13 +36,24 @@ class Encoder(Protocol):
 
 class HybridRetriever:
     def __init__(
-        self, passages: Sequence[Passage], collection: Any, encoder: Encoder, terms: Glossary | None = None
+        self,
+        passages: Sequence[Passage],
+        collection: Any,
+        encoder: Encoder,
+        terms: Glossary | None = None,
+        intents: IntentIndex | None = None,
+        model: GuidelineModel | None = None,
     ) -> None:
         self.passages = {p.id: p for p in passages}
         self.bm25 = BM25(passages)
         self.collection = collection
         self.encoder = encoder
         self.glossary = terms or glossary()
+        self.intents = intents
+        self.model = model or guideline_model()
+
+    def passage(self, passage_id: str) -> Passage | None:
+        return self.passages.get(passage_id)
 
     def search(self, question: str, k: int = 5) -> Retrieval:
         return self.search_many([question], k)[0]
@@ -49,14 +63,15 @@ class HybridRetriever:
             return []
         languages = [detect_language(q) for q in questions]
         expanded = [self.glossary.expand(q, lang) for q, lang in zip(questions, languages, strict=True)]
-        dense = self._dense(expanded)
+        vectors = self.encoder.encode(expanded)
+        dense = self._dense(vectors)
+        intents = self.intents.scores(vectors, expanded) if self.intents else [() for _ in questions]
         return [
-            self._fuse(q, lang, text, sims, k)
-            for q, lang, text, sims in zip(questions, languages, expanded, dense, strict=True)
+            replace(self._fuse(q, lang, text, sims, k), intents=near)
+            for q, lang, text, sims, near in zip(questions, languages, expanded, dense, intents, strict=True)
         ]
 
-    def _dense(self, texts: list[str]) -> list[dict[str, float]]:
-        vectors = self.encoder.encode(texts)
+    def _dense(self, vectors: Any) -> list[dict[str, float]]:
         found = self.collection.query(
             query_embeddings=vectors, n_results=min(len(self.passages), 60), include=["distances"]
         )

@@ -99,6 +99,14 @@ def detect_language(text: str) -> str:
     return "sv" if swedish / len(found) >= 0.25 else "en"
 
 
+def language_of(text: str, fallback: str) -> str:
+    """The language of a message long enough to tell (two words, or Swedish letters), else `fallback`:
+    "ok" or "GVS?" does not switch a conversation's language."""
+    if len(words(text)) >= 2 or any(ch in text.lower() for ch in "åäö"):
+        return detect_language(text)
+    return fallback
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")
 
 
