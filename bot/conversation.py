@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.followup import Context
 from bot.inputs import strip_controls
 from bot.store.base import Database
 from bot.store.conversations import ConversationStore, OpenConversation
@@ -22,7 +23,7 @@ from knowledge.triage_flow import Flow
 
 
 class AnswererLike(Protocol):
-    def ask(self, question: str) -> Answer: ...
+    def ask(self, question: str, context: Context | None = None) -> Answer: ...
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Talk:
     offer: dict[str, str] = field(default_factory=dict)  # slots read from the message that got an offer
     description_id: int | None = None  # transcript line that described the plan
     done_on: str | None = None
+    answered: dict[str, Any] = field(default_factory=dict)  # what the last answer understood, for follow-ups
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class Talk:
             "offer": self.offer,
             "description_id": self.description_id,
             "done_on": self.done_on,
+            "answered": self.answered,
         }
 
     @classmethod
@@ -54,6 +57,7 @@ class Talk:
             offer=dict(data.get("offer") or {}),
             description_id=data.get("description_id"),
             done_on=data.get("done_on"),
+            answered=dict(data.get("answered") or {}),
         )
 
 
@@ -230,13 +234,22 @@ class ConversationEngine:
         )
 
     def answer(self, ex: Exchange, text: str) -> None:
-        found = self.answerer.ask(text)
+        """An answer from the guidelines, read in the context of the conversation's previous answer; a
+        message that asks for a person is handed over instead."""
+        talk = ex.talk
+        found = self.answerer.ask(text, Context.from_json(talk.answered, talk.language))
+        if found.handover:
+            self.escalate(ex)
+            return
+        if found.understood.get("intents"):
+            talk.answered = dict(found.understood)
+        elif found.grounded:
+            talk.answered = {}
         ref = f"{ex.convo.id}:{ex.message_id}"
-        actions = [
-            Choice(f"feedback:up:{ref}", "👍"),
-            Choice(f"feedback:down:{ref}", "👎"),
-            Choice("escalate:start", self.say(ex, "label_person")),
-        ]
+        actions = [Choice(f"feedback:up:{ref}", "👍"), Choice(f"feedback:down:{ref}", "👎")]
+        if found.offer_assessment and talk.mode != "triage":
+            actions.append(Choice("triage:start", self.say(ex, "label_start")))
+        actions.append(Choice("escalate:start", self.say(ex, "label_person")))
         lead = "\n\n".join(ex.lead) if ex.talk.mode not in ("triage",) else ""
         body = answer_text(found)
         ex.replies.append(

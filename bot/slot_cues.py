@@ -42,6 +42,11 @@ TRAILING_NEGATION = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:not|no|none|never|fine|ok|okay|unproblematic|in order|under control|inte|ej|nej|"
     r"inga|ingen|okej|i sin ordning)\b|^\W*(?:\w+\W+){0,3}?\w+n't\b"
 )
+# A question tag after the cue ("..., doesn't it?", "..., eller hur?") asks for agreement; it negates nothing.
+QUESTION_TAG = re.compile(
+    r",\s*(?:\w+n't|is it not|does it not|do they not|right|eller hur|va|inte sant)\b(?:\s+(?:it|they|we|he|she|"
+    r"you|there|i))?\s*\??\s*$"
+)
 # Where a negation stops reaching forward: a new clause with its own subject.
 CLAUSE_BREAK = re.compile(
     r"[.;!?\n]|\b(?:but|however|although|though|whereas|yet|men|fast|dock|även om)\b|"
@@ -166,7 +171,7 @@ AREA: dict[str, list[Cue]] = {
 AREA_THRESHOLD = 2.0
 
 FORMAL = cues(
-    r"\bsign(?:ed|ing|s)?\b(?! up)",
+    r"\bsign(?:ed|ing|s)?\b(?! up| off|-off)",
     r"\bagreements?\b",
     r"\bmou\b|\bmemorandum of understanding\b",
     r"\bcontracts?\b",
@@ -182,6 +187,8 @@ INFORMAL = cues(
     r"\bindividuellt samarbete\b",
     r"\bon a personal basis\b",
     r"\bpersonal contact\b",
+    r"\bno paperwork\b|\bwithout (?:any )?paperwork\b|\bnothing (?:on paper|in writing|written down)\b",
+    r"\binget (?:på papper|skriftligt)\b",
     negatable=False,
 )
 LEVEL = {

@@ -32,7 +32,11 @@ def _negated(text: str, start: int, end: int) -> bool:
         return not lex.COMPLIANCE.search(window[negations[-1].end() :])
     after = text[end:]
     stop = lex.CLAUSE_BREAK.search(after)
-    return bool(lex.TRAILING_NEGATION.search(after[: stop.start()] if stop else after))
+    following = after[: stop.start()] if stop else after
+    tag = lex.QUESTION_TAG.search(following)
+    if tag:
+        following = following[: tag.start()]
+    return bool(lex.TRAILING_NEGATION.search(following))
 
 
 def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
@@ -69,11 +73,27 @@ def area(text: str) -> str | None:
     return leaders[0] if len(leaders) == 1 else None
 
 
+def _last_affirmed(text: str, found: list[Cue]) -> int:
+    """Where the last affirmed instance of any of the cues ends (-1: none)."""
+    ends = [
+        m.end()
+        for cue in found
+        for m in cue.matches(text)
+        if not (cue.negatable and _negated(text, m.start(), m.end()))
+    ]
+    return max(ends, default=-1)
+
+
 def formalised(text: str) -> str | None:
+    """Formalised or not; when a text says both ("informal so far, now we sign an agreement", "only formal
+    agreements need one, but mine is informal"), the later statement is the situation now."""
     affirmed, negated = _polarity(text, lex.FORMAL)
+    informal = _present(text, lex.INFORMAL)
+    if affirmed and informal:
+        return YES if _last_affirmed(text, lex.FORMAL) > _last_affirmed(text, lex.INFORMAL) else NO
     if affirmed and not _informal_cue_before_formal(text):
         return YES
-    if negated or _present(text, lex.INFORMAL):
+    if negated or informal:
         return NO
     return YES if affirmed else None
 
@@ -103,13 +123,19 @@ def animals_abroad(text: str, original: str = "") -> str | None:
         return NO if negated else None
     for clause in _clauses(text):
         if _present(clause, lex.ANIMALS):
-            if _present(clause, lex.HOME):
-                return NO
-            if _present(clause, lex.ABROAD):
-                return YES
+            home, abroad = _nearest(clause, lex.HOME), _nearest(clause, lex.ABROAD)
+            if home is not None or abroad is not None:
+                return NO if abroad is None or (home is not None and home < abroad) else YES
     if _present(text, lex.HOME):
         return None
     return YES if _present(text, lex.ABROAD) or lex.ABROAD_COUNTRY.search(original) else None
+
+
+def _nearest(clause: str, found: list[Cue]) -> int | None:
+    """Distance from the first animal cue of the clause to the nearest of the cues, in characters."""
+    animal = min(m.start() for cue in lex.ANIMALS for m in cue.matches(clause))
+    spots = [abs(m.start() - animal) for cue in found for m in cue.matches(clause)]
+    return min(spots, default=None)
 
 
 def _clauses(text: str) -> list[str]:

@@ -26,7 +26,7 @@ def _contacts(flow: Flow, rules: list[Rule], language: str) -> list[dict[str, An
             if entry.id not in why or entry.why is not None:
                 why[entry.id] = entry.why.get(language) if entry.why else why.get(entry.id)
     ordered = sorted(why, key=contact_rank)
-    return [contact(cid, why[cid]).to_json() for cid in ordered]
+    return [contact(cid, why[cid], language).to_json() for cid in ordered]
 
 
 def _citations(citations: list[Citation]) -> list[dict[str, Any]]:

@@ -18,6 +18,9 @@ class Answer:
     contacts: tuple[ContactRef, ...]
     language: str = "en"
     notice: str | None = None  # e.g. "input was shortened" or "answered in English"
+    offer_assessment: bool = False  # the situation decides the answer and the question did not settle it
+    handover: bool = False  # the message asks for a person rather than an answer
+    understood: dict[str, Any] = field(default_factory=dict)  # situation and intents, for follow-ups
 
     def to_json(self) -> dict[str, Any]:
         return {

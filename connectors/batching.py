@@ -19,15 +19,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.followup import Context
 from bot.types import Answer
 
 log = logging.getLogger("ribot.batching")
 
 
 class AnswererLike(Protocol):
-    def ask(self, question: str) -> Answer: ...
+    def ask(self, question: str, context: Context | None = None) -> Answer: ...
 
-    def ask_many(self, questions: list[str]) -> list[Answer]: ...
+    def ask_many(
+        self, questions: list[str], contexts: Sequence[Context | None] | None = None
+    ) -> list[Answer]: ...
 
 
 BatchObserver = Callable[[int, float], None]  # (batch size, seconds spent answering)
@@ -36,6 +39,7 @@ BatchObserver = Callable[[int, float], None]  # (batch size, seconds spent answe
 @dataclass
 class _Job:
     question: str
+    context: Context | None = None
     future: Future[Answer] = field(default_factory=Future)
 
 
@@ -74,19 +78,23 @@ class BatchingAnswerer:
     def inner(self) -> AnswererLike:
         return self._answerer
 
-    def submit(self, question: str) -> Future[Answer]:
-        job = _Job(question)
+    def submit(self, question: str, context: Context | None = None) -> Future[Answer]:
+        job = _Job(question, context)
         with self._lock:
             if self._closed:
                 raise BatchClosedError("the answering queue is closed")
             self._queue.put(job)
         return job.future
 
-    def ask(self, question: str) -> Answer:
-        return self.submit(question).result()
+    def ask(self, question: str, context: Context | None = None) -> Answer:
+        return self.submit(question, context).result()
 
-    def ask_many(self, questions: list[str]) -> list[Answer]:
-        futures = [self.submit(q) for q in questions]
+    def ask_many(
+        self, questions: list[str], contexts: Sequence[Context | None] | None = None
+    ) -> list[Answer]:
+        futures = [
+            self.submit(q, c) for q, c in zip(questions, contexts or [None] * len(questions), strict=True)
+        ]
         return [f.result() for f in futures]
 
     def close(self, timeout: float | None = None) -> None:
@@ -130,7 +138,7 @@ class BatchingAnswerer:
             return
         started = time.perf_counter()
         try:
-            answers = self._answerer.ask_many([job.question for job in live])
+            answers = self._answerer.ask_many([job.question for job in live], [job.context for job in live])
             if len(answers) != len(live):
                 raise RuntimeError(f"ask_many returned {len(answers)} answers for {len(live)} questions")
         except Exception:
@@ -148,6 +156,6 @@ class BatchingAnswerer:
     def _answer_singly(self, jobs: Sequence[_Job]) -> None:
         for job in jobs:
             try:
-                job.future.set_result(self._answerer.ask(job.question))
+                job.future.set_result(self._answerer.ask(job.question, job.context))
             except Exception as exc:
                 job.future.set_exception(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+from bot.followup import Context
 from bot.types import Answer
 
 
@@ -13,7 +14,7 @@ class LazyAnswerer:
         self._answerer: object | None = None
         self._lock = threading.Lock()
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context: Context | None = None) -> Answer:
         from bot.answering import Answerer
 
         with self._lock:
@@ -23,4 +24,4 @@ class LazyAnswerer:
 
                 self._answerer = Answerer(open_retriever(get_settings()))
         assert isinstance(self._answerer, Answerer)
-        return self._answerer.ask(question)
+        return self._answerer.ask(question, context)

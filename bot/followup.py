@@ -1,0 +1,91 @@
+"""Follow-ups in a conversation: a message that only changes a condition ("and if we sign an
+agreement?"), asks "why?", or asks for another detail of the same thing ("by whom?") is answered in the
+context of the previous answer; a new question stands on its own and inherits only the situation it does
+not contradict."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.reading import Reading
+from knowledge.model import GuidelineModel
+
+# Openings that continue what was said: "and if ...", "what if ...", "in that case", "och om ...".
+_CONTINUES = re.compile(
+    r"^\W*(?:ok(?:ay)?\W+|so\W+|and\W+|but\W+|och\W+|men\W+|okej\W+)*"
+    r"(?:if|what if|and if|what about|how about|in that case|then|instead|och om|om|men om|vad händer om|"
+    r"i så fall|istället|also|too|even)\b"
+)
+_WHY = re.compile(r"^\W*(?:and\W+|och\W+|but\W+)?(?:why|how come|varför|hur så)\b")
+# What a short follow-up asks, by its question word: the intent forms that can answer it.
+_FORMS = (
+    (re.compile(r"\b(?:by whom|who|whom|vem|vilka|av vem)\b"), ("decides", "carries_out", "told", "contact")),
+    (re.compile(r"\b(?:how long|until when|when|since when|hur länge|när|sedan när)\b"), ("when",)),
+    (re.compile(r"\b(?:where|var|vart)\b"), ("where", "contact")),
+    (re.compile(r"\b(?:which|what|vilken|vilket|vad)\b"), ("which", "what")),
+)
+SHORT = 5  # words: a message this short leans on what came before
+
+
+@dataclass(frozen=True)
+class Context:
+    """The conversation so far, as far as answering needs it: its language, and what the previous answer
+    understood (empty before the first answer)."""
+
+    language: str = "en"
+    slots: dict[str, str] = field(default_factory=dict)
+    intents: tuple[str, ...] = ()
+    clauses: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, language: str) -> Context:
+        data = data or {}
+        return cls(
+            language=language,
+            slots={str(k): str(v) for k, v in (data.get("slots") or {}).items()},
+            intents=tuple(str(i) for i in data.get("intents") or []),
+            clauses=tuple(str(c) for c in data.get("clauses") or []),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"slots": dict(self.slots), "intents": list(self.intents), "clauses": list(self.clauses)}
+
+
+def with_context(reading: Reading, context: Context | None) -> Reading:
+    """The situation of the previous answer, updated by what the message says; a different kind of
+    collaboration drops the conditions that belonged to the old one."""
+    if context is None or not context.intents:
+        return reading
+    slots = dict(context.slots)
+    if "area" in reading.slots and reading.slots["area"] != slots.get("area"):
+        slots = {}
+    if "level" in reading.slots and reading.slots["level"] != slots.get("level"):
+        slots.pop("ku_managed", None)
+    slots.update(reading.slots)
+    return replace(reading, slots=slots)
+
+
+def continues(reading: Reading, raw: str) -> bool:
+    """The message continues the previous answer rather than asking something new."""
+    text = raw.strip().lower()
+    return bool(_CONTINUES.match(text) or _WHY.match(text)) or (
+        len(text.split()) <= SHORT and bool(reading.slots) and not reading.named
+    )
+
+
+def same_thing_other_detail(
+    raw: str, intents: tuple[tuple[str, float], ...], context: Context, model: GuidelineModel
+) -> list[str]:
+    """"By whom?" after "when were they decided?": among the intents of the same family as the previous
+    answer's (the same prefix, such as the document data's `doc_`) whose form answers the question word,
+    the one the message is nearest."""
+    forms = next((f for pattern, f in _FORMS if pattern.search(raw.lower())), ())
+    family = {i.split("_", 1)[0] for i in context.intents}
+    fitting = {
+        i.id
+        for i in model.intents.values()
+        if i.id.split("_", 1)[0] in family and i.form in forms and i.id not in context.intents
+    }
+    return [label for label, _ in intents if label in fitting][:1]

@@ -1,0 +1,201 @@
+"""Reads a question before it is answered: the situation it describes (by the same slot reader as the
+triage), the actors it names, who the user says they are, what it presumes about an actor, and the
+questions it asks when it asks more than one. English and Swedish."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot import slots as slot_reader
+from knowledge.model import GuidelineModel
+
+_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;\n]*")
+# Someone saying who they are: "I'm a head of department", "I work in the administrative support team",
+# "as the network coordinator", "jag är prefekt". The role must follow within a few words.
+_SELF = re.compile(
+    r"(?:\b(?:i am|i'm|im|i work|i'm working|i sit|i serve|i lead|i chair|my role is|my job is|i'm part of|"
+    r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är)\b[^.?!;,]{0,30}"
+    r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av )$"
+)
+_RELATIVE = re.compile(r"\b(?:who|that|which|whom|som|vilken|vilket)\b")
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|isn't|doesn't|don't|aren't|won't|can't|cannot|inte|ej|aldrig|inga)\b|n't\b"
+)
+_PRONOUN = re.compile(r"\b(?:him|her|them|it|they|he|she|dem|honom|henne|den|det|de)\b")
+_PART_BREAK = re.compile(
+    r"(?<=[?!.;:])\s+|,?\s+(?:and|och|or|eller|also|plus)\s+(?=(?:then\s+)?(?:(?:from|to|for|by|with|since|until|"
+    r"från|till|för|av|med|sedan)\s+)?(?:who|whom|what|where|when|why|how|which|"
+    r"is|are|does|do|can|could|should|must|will|would|vem|vilka|vilken|vilket|vad|var|vart|när|hur|varför|"
+    r"är|kan|ska|måste|finns|behöver)\b)"
+)
+_INTERROGATIVE = re.compile(
+    r"^\W*(?:and |och |so |ok |okay |then |but )*(?:who|whom|whose|what|where|when|why|how|which|is|are|does|do|"
+    r"did|can|could|should|must|may|will|would|have|has|vem|vems|vilka|vilken|vilket|vad|var|vart|när|hur|"
+    r"varför|är|kan|får|måste|ska|bör|behöver|finns|gäller|har)\b"
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    actor: str
+    start: int
+    end: int
+    sentence: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the question presumes (or asks) of an actor: `predicate` is an id of the model's predicates."""
+
+    actor: str
+    predicate: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str  # normalised, lower case
+    slots: dict[str, str]
+    mentions: tuple[Mention, ...] = ()
+    asker: str | None = None
+    claims: tuple[Claim, ...] = ()
+    parts: tuple[str, ...] = ()  # the questions asked, when there are several sentences or questions
+    sentences: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def named(self) -> list[str]:
+        """Actors the question names, other than the asker, in order."""
+        return list(dict.fromkeys(m.actor for m in self.mentions if m.actor != self.asker))
+
+
+_PATTERNS: dict[int, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+
+
+def _alias_patterns(model: GuidelineModel) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    cached = _PATTERNS.get(id(model))
+    if cached is not None:
+        return cached
+    pairs = [(alias, actor.id) for actor in model.actors.values() for alias in actor.aliases]
+    pairs.sort(key=lambda pair: -len(pair[0]))
+    built = tuple(
+        (actor, re.compile(rf"(?<![\w-]){re.escape(alias)}(?:s|en|et|n)?(?![\w-])")) for alias, actor in pairs
+    )
+    _PATTERNS[id(model)] = built
+    return built
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] or [(0, len(text))]
+
+
+def mentions(text: str, model: GuidelineModel) -> list[Mention]:
+    """Actors named in `text` (lower case), the longest alias winning where several overlap."""
+    spans = _sentences(text)
+    taken: list[tuple[int, int]] = []
+    found: list[Mention] = []
+    for actor, pattern in _alias_patterns(model):
+        for match in pattern.finditer(text):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            taken.append((match.start(), match.end()))
+            sentence = next(i for i, (s, e) in enumerate(spans) if s <= match.start() < max(e, s + 1))
+            found.append(Mention(actor, match.start(), match.end(), sentence))
+    return sorted(found, key=lambda m: m.start)
+
+
+def asker(text: str, found: list[Mention]) -> str | None:
+    spans = _sentences(text)
+    for mention in found:
+        start = spans[mention.sentence][0]
+        before = text[start : mention.start]
+        said = _SELF.search(before)
+        if said and not _RELATIVE.search(before[said.start() :].split(" ", 2)[-1]):
+            return mention.actor
+    return None
+
+
+def claims(text: str, found: list[Mention], who: str | None, model: GuidelineModel) -> list[Claim]:
+    """Each predicate the text expresses, tied to the actor it is said of: the nearest one in its
+    sentence, or, through a pronoun, the last one named before it."""
+    spans = _sentences(text)
+    others = [m for m in found if m.actor != who]
+    out: list[Claim] = []
+    for predicate in model.predicates.values():
+        for cue in predicate.cues:
+            for match in cue.finditer(text):
+                actor = _subject(text, match.start(), match.end(), others, spans)
+                if actor is None:
+                    continue
+                window = " ".join(text[: match.start()].split()[-4:])
+                claim = Claim(actor, predicate.id, bool(_NEGATION.search(window)))
+                if claim not in out:
+                    out.append(claim)
+    return out
+
+
+def _subject(text: str, at: int, end: int, found: list[Mention], spans: list[tuple[int, int]]) -> str | None:
+    """The actor a predicate at text[at:end] is said of: the nearest one named in its sentence, or the last
+    one named before when a pronoun stands right next to the predicate ("send it to him")."""
+    sentence = next((i for i, (s, e) in enumerate(spans) if s <= at < max(e, s + 1)), len(spans) - 1)
+    same = [m for m in found if m.sentence == sentence]
+    if same:
+        return min(same, key=lambda m: (m.start > at, abs(m.start - at))).actor
+    earlier = [m for m in found if m.sentence < sentence]
+    around = " ".join([*text[:at].split()[-1:], *text[end:].split()[:2]])
+    if earlier and _PRONOUN.search(around):
+        return earlier[-1].actor
+    return None
+
+
+# A question word rules out forms of answer: "who ...?" is never answered by a date, "when ...?" only is.
+_OPENING = r"^\W*(?:(?:and|och|so|ok|okay|but|then)\W+)*"
+_RULED_OUT = (
+    (
+        re.compile(_OPENING + r"(?:when|since when|until when|how long|när|hur länge|sedan när)\b"),
+        frozenset({"carries_out", "told", "decides", "contact", "where", "which", "why"}),
+    ),
+    (re.compile(_OPENING + r"(?:who|whom|whose|by whom|vem|vems|av vem)\b"), frozenset({"when", "where", "why"})),
+    (re.compile(_OPENING + r"(?:where|var|vart)\b"), frozenset({"when", "decides", "told", "why"})),
+)
+
+
+def forms_ruled_out(raw: str) -> frozenset[str]:
+    """The intent forms that cannot answer the question word of `raw` (empty when it has none)."""
+    text = raw.lower()
+    return next((forms for pattern, forms in _RULED_OUT if pattern.match(text)), frozenset())
+
+
+def sentences_of(raw: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(raw) if len(s.split()) >= 3]
+
+
+def question_parts(raw: str) -> list[str]:
+    """The questions a message asks: its sentences and ", and who ..." clauses that are questions. A message
+    with one question (or none recognisable) gives itself."""
+    pieces = [p.strip() for p in _PART_BREAK.split(raw) if p and len(p.split()) >= 2]
+    asked = [p for p in pieces if p.rstrip().endswith("?") or _INTERROGATIVE.match(p.lower())]
+    return asked if len(asked) > 1 or (asked and len(pieces) > 1) else [raw]
+
+
+def without_contact_names(raw: str, model: GuidelineModel) -> str:
+    """The text with the names of the bodies it mentions blanked: "the Committee for Ethics and Good
+    Research Practice" says nothing about research, nor "the Animal Welfare Body" about animals."""
+    for actor, pattern in _alias_patterns(model):
+        if model.actors[actor].contact:
+            raw = re.compile(pattern.pattern, re.IGNORECASE).sub(" ", raw)
+    return raw
+
+
+def read(raw: str, model: GuidelineModel) -> Reading:
+    text = slot_reader.normalise(raw)
+    found = mentions(text, model)
+    who = asker(text, found)
+    return Reading(
+        text=text,
+        slots=slot_reader.extract(without_contact_names(raw, model)),
+        mentions=tuple(found),
+        asker=who,
+        claims=tuple(claims(text, found, who, model)),
+        parts=tuple(question_parts(raw)),
+    )
