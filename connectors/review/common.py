@@ -91,3 +91,7 @@ async def render(
     }
     body = state.templates.get_template(template).render(values)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+async def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    return await render(request, "error.html", {"title": title, "message": message}, status=status)

@@ -9,22 +9,26 @@ from aiohttp import web
 
 from bot.store.coordinators import Account, authenticate, start_session
 from connectors.review.auth import (
+    BAD_NEXT,
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
     current_session,
     forbidden,
     new_token,
+    next_is_malformed,
     safe_next,
     set_cookie,
     tokens_match,
 )
-from connectors.review.common import PREFIX, redirect, render, require_db, state_of
+from connectors.review.common import PREFIX, error_page, redirect, render, require_db, state_of
 
 MAX_FIELD = 400
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
+    if next_is_malformed(request.query.get("next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     target = safe_next(request.query.get("next"))
     session = await current_session(request)
     if session is not None and session.account.is_coordinator:
@@ -50,6 +54,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), _field(form, CSRF_FIELD)):
         return await forbidden(request, "The sign-in form was missing its security token. Reload the page.")
+    if next_is_malformed(_field(form, "next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     target = safe_next(_field(form, "next"))
     email, password = _field(form, "email").strip(), _field(form, "password")
     # Per address and account: guessing is slowed down without one noisy client locking everyone out.

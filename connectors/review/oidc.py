@@ -23,8 +23,16 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.store.coordinators import oidc_account
-from connectors.review.auth import clear_cookie, forbidden, safe_next, set_cookie, tokens_match
-from connectors.review.common import PREFIX, redirect, require_db, state_of
+from connectors.review.auth import (
+    BAD_NEXT,
+    clear_cookie,
+    forbidden,
+    next_is_malformed,
+    safe_next,
+    set_cookie,
+    tokens_match,
+)
+from connectors.review.common import PREFIX, error_page, redirect, require_db, state_of
 from connectors.review.login import begin_session
 
 STATE_COOKIE = "ribot_review_oidc"
@@ -179,6 +187,8 @@ def redirect_uri(request: web.Request) -> str:
 
 
 async def oidc_login(request: web.Request) -> web.StreamResponse:
+    if next_is_malformed(request.query.get("next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     client = request.app[OIDC]
     pending = Pending(
         secrets.token_urlsafe(24),

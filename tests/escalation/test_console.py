@@ -308,3 +308,78 @@ async def test_insight_counts_unanswered_questions_feedback_and_categories(
     assert "Who must be contacted about animal experiments" not in page
     assert re.search(r'class="feedback-up">1<', page) and re.search(r'class="feedback-down">1<', page)
     assert "<svg" in page and re.search(r"<rect [^>]*fill=\"#4db5bc\"><title>[^<]*1 animals", page)
+
+
+async def test_web_chat_identity_is_marked_unverified(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    conversation = uuid.uuid4().hex
+    await client.chat(conversation, action="escalate:start")
+    await client.chat(conversation, text="Please call me about our MoU.")
+    done = await client.chat(
+        conversation, action="escalate:consent:yes", user_name="Vice-Chancellor", user_email="vc@ki.se"
+    )
+    escalation = done["replies"][-1]["data"]["escalation_id"]
+    await client.login("anna@ki.se")
+    _, page, _ = await client.get(f"/review/escalations/{escalation}")
+    who = page[page.index("<dt>Who</dt>") :][:400]
+    assert "Vice-Chancellor" in who and "vc@ki.se" in who
+    assert "not verified: typed by the user in the web chat" in who
+
+
+@pytest.mark.parametrize("raw", ["%C2%B2", "%D9%A1%D9%A2", "%EF%BC%91", "%E2%85%A0", "1%0B", "9" * 13, "-1"])
+async def test_unicode_digits_in_console_ids_get_404(live: Live, client_for: Any, raw: str) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    await client.login("anna@ki.se")
+    status, page, headers = await client.get(f"/review/escalations/{raw}")
+    assert status == 404 and "ids are numbers" in page
+    assert headers["X-Frame-Options"] == "DENY"
+    token = await client.csrf("/review")
+    status, page, _ = await client.post(f"/review/escalations/{raw}/claim", {"csrf": token})
+    assert status == 404
+
+
+async def test_unicode_digits_as_the_assignee_get_409(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    _, escalation = await _escalate(client)
+    await client.login("anna@ki.se")
+    path = f"/review/escalations/{escalation}"
+    token = await client.csrf(path)
+    for assignee in ("²", "١", "１", ""):
+        status, page, _ = await client.post(f"{path}/assign", {"csrf": token, "assignee": assignee})
+        assert status == 409 and "choose a coordinator" in page, assignee
+    stored = get_escalation(live.db, escalation)
+    assert stored is not None and stored.status == "open"
+
+
+@pytest.mark.parametrize("target", ["/review\x0b", "/review/insight\x0bx", "/review\x00", "/review\u2028", "\x0b"])
+async def test_control_characters_in_next_get_400(live: Live, client_for: Any, target: str) -> None:
+    from urllib.parse import quote
+
+    _coordinator(live)
+    anonymous = client_for(live)
+    status, page, _ = await anonymous.get(f"/review/login?next={quote(target)}")
+    assert status == 400 and "control characters" in page
+    status, page, _ = await anonymous.get("/review/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": token.group(1), "email": "anna@ki.se", "password": PASSWORD, "next": target}
+    status, page, _ = await anonymous.post("/review/login", form)
+    assert status == 400 and "control characters" in page
+    signed_in = client_for(live)
+    assert (await signed_in.login("anna@ki.se"))[0] == 303
+    status, page, _ = await signed_in.get(f"/review/login?next={quote(target)}")
+    assert status == 400 and "control characters" in page
+
+
+async def test_next_outside_ascii_is_encoded_for_the_location_header(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    _, page, _ = await client.get("/review/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": token.group(1), "email": "anna@ki.se", "password": PASSWORD, "next": "/review?q=åäö ü"}
+    status, _, headers = await client.post("/review/login", form)
+    assert status == 303 and headers["Location"] == "/review?q=%C3%A5%C3%A4%C3%B6%20%C3%BC"
