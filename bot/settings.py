@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = Field(
         default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID"
     )
+    teams_service_hosts: str = Field(
+        default="", description="comma-separated hosts trusted as serviceUrl besides Microsoft's channel hosts"
+    )
+    teams_botframework_keys_url: str | None = Field(default=None, description="Bot Framework's signing keys")
+    teams_entra_keys_url: str | None = Field(
+        default=None, description="Entra ID's signing keys; {tenant} is replaced by the tenant id"
+    )
     teams_coordinator_channel: str | None = Field(
         default=None, description="Teams channel conversation id where new escalations are announced"
     )

@@ -25,12 +25,15 @@ def mount(app: web.Application, services: Services) -> None:
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 
     from connectors.teams.agent import TeamsAgent
-    from connectors.teams.auth import build_auth, install_validation, require_token
+    from connectors.teams.auth import build_auth, build_guard
     from connectors.teams.outbound import TeamsOutbound
     from connectors.teams.refs import ReferenceStore, engine_of
 
     auth = build_auth(services.settings)
-    adapter = CloudAdapter(connection_manager=auth.connections)
+    guard = build_guard(auth, services.settings)
+    # With a host validator the SDK refuses (instead of only logging) a serviceurl claim whose host is not
+    # the activity's serviceUrl host; the guard has checked both already.
+    adapter = CloudAdapter(connection_manager=auth.connections, host_validator=guard.hosts)
     stores: dict[str, ReferenceStore] = {}
 
     def references() -> ReferenceStore | None:
@@ -53,8 +56,7 @@ def mount(app: web.Application, services: Services) -> None:
         response = await start_agent_process(request, agent.app, adapter)
         return response if response is not None else web.Response(status=202)
 
-    install_validation(app, auth)
-    app.router.add_post(ROUTE, require_token(messages))
+    app.router.add_post(ROUTE, guard.wrap(messages))
     log.info("Teams mounted at %s (%s)", ROUTE, "anonymous" if auth.anonymous else "token required")
 
 
