@@ -7,7 +7,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -134,35 +133,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = redirect(f"{PREFIX}/login")
     clear_cookie(request, response, SESSION_COOKIE)
     return response
-
-
-class LoginThrottle:
-    """Slows down password guessing: after `limit` failures for one key (address and account) within
-    `window` seconds, further attempts with it are refused until the window passes."""
-
-    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, key: str) -> list[float]:
-        now = time.monotonic()
-        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def failed(self, key: str) -> None:
-        self._failures.setdefault(key, []).append(time.monotonic())
-        if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
 
 
 def new_token() -> str:

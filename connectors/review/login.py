@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.store.coordinators import Account, authenticate, start_session
+from connectors.ratelimit import client_address
 from connectors.review.auth import (
     BAD_NEXT,
     CSRF_FIELD,
@@ -58,18 +59,18 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return await error_page(request, 400, "Malformed link", BAD_NEXT)
     target = safe_next(_field(form, "next"))
     email, password = _field(form, "email").strip(), _field(form, "password")
-    # Per address and account: guessing is slowed down without one noisy client locking everyone out.
-    client = f"{request.remote or 'unknown'}|{email.lower()}"
-    if state.throttle.blocked(client):
-        return await _form(request, target, "Too many failed attempts. Wait a few minutes.", status=429)
-    services = state.services
+    services, throttle = state.services, state.throttle
+    address = client_address(request, state.proxies)
+    refusal = await services.run_sync(throttle.refusal, email, address)
+    if refusal is not None:
+        return await _form(request, target, refusal.message, status=refusal.status)
     account = None
     if email and password:
         account = await services.run_sync(authenticate, require_db(services), email, password)
     if account is None:
-        state.throttle.failed(client)
+        await services.run_sync(throttle.failed, email, address)
         return await _form(request, target, "Wrong e-mail address or password.", status=401)
-    state.throttle.succeeded(client)
+    await services.run_sync(throttle.succeeded, email, address)
     return await begin_session(request, account, target)
 
 

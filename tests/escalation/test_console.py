@@ -354,7 +354,9 @@ async def test_unicode_digits_as_the_assignee_get_409(live: Live, client_for: An
     assert stored is not None and stored.status == "open"
 
 
-@pytest.mark.parametrize("target", ["/review\x0b", "/review/insight\x0bx", "/review\x00", "/review\u2028", "\x0b"])
+@pytest.mark.parametrize(
+    "target", ["/review\x0b", "/review/insight\x0bx", "/review\x00", "/review\u2028", "\x0b"]
+)
 async def test_control_characters_in_next_get_400(live: Live, client_for: Any, target: str) -> None:
     from urllib.parse import quote
 

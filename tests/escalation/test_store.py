@@ -137,7 +137,9 @@ def test_coordinator_texts_are_stored_without_personal_data(db: Database) -> Non
     texts = [e.detail["text"] for e in events.events if "text" in e.detail]
     assert len(texts) == 4 and all("removed]" in text for text in texts), texts
     with db.session() as session:
-        stored = " ".join(str(row) for row in session.execute(sa.text("SELECT detail FROM escalation_events")))
+        stored = " ".join(
+            str(row) for row in session.execute(sa.text("SELECT detail FROM escalation_events"))
+        )
     for secret in secrets:
         assert secret not in stored and secret[-4:] not in stored
 
@@ -237,3 +239,33 @@ def test_purge_and_export(db: Database, engine: Any) -> None:
     remaining = list_escalations(db)
     assert [e.conversation_id for e in remaining] == ["new-conv-2"]  # still open: kept
     assert export_user(db, "web:old-conv-1")["escalations"] == []
+
+
+def test_the_identity_migration_drops_subjects_linked_under_the_old_rule(db_url: str) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.base import MIGRATIONS, make_engine, migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003_platform_refs")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO review_accounts (email, name, oidc_subject, is_coordinator, created_at) "
+                    "VALUES ('bo@ki.se', 'Bo', 'linked-by-unverified-mail', true, CURRENT_TIMESTAMP)"
+                )
+            )
+        migrate(db_url)
+        with engine.connect() as connection:
+            subject = connection.execute(sa.text("SELECT oidc_subject FROM review_accounts")).scalar_one()
+            counters = connection.execute(sa.text("SELECT count(*) FROM rate_limit_counters")).scalar_one()
+        assert subject is None and counters == 0
+    finally:
+        engine.dispose()
