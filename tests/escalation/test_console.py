@@ -26,13 +26,15 @@ class Client:
     def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
         self.base, self.http = base, session
 
-    async def get(self, path: str) -> tuple[int, str, Any]:
-        async with self.http.get(self.base + path, allow_redirects=False) as response:
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
+        async with self.http.get(self.base + path, allow_redirects=False, headers=headers) as response:
             return response.status, await response.text(), response.headers
 
-    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str, Any]:
-        async with self.http.post(self.base + path, data=data, allow_redirects=False) as response:
-            return response.status, await response.text(), response.headers
+    async def post(
+        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, str, Any]:
+        async with self.http.post(self.base + path, data=data, allow_redirects=False, headers=headers) as r:
+            return r.status, await r.text(), r.headers
 
     async def chat(self, conversation: str, **body: Any) -> dict[str, Any]:
         async with self.http.post(
@@ -42,14 +44,15 @@ class Client:
             data: dict[str, Any] = await r.json()
             return data
 
-    async def login(self, email: str, password: str = PASSWORD) -> tuple[int, str, Any]:
-        status, page, _ = await self.get("/review/login")
+    async def login(
+        self, email: str, password: str = PASSWORD, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, Any]:
+        status, page, _ = await self.get("/review/login", headers)
         assert status == 200
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token is not None
-        return await self.post(
-            "/review/login", {"csrf": token.group(1), "email": email, "password": password, "next": "/review"}
-        )
+        form = {"csrf": token.group(1), "email": email, "password": password, "next": "/review"}
+        return await self.post("/review/login", form, headers)
 
     async def csrf(self, path: str) -> str:
         status, page, _ = await self.get(path)
@@ -166,6 +169,48 @@ async def test_password_guessing_is_slowed_down(live: Live, client_for: Any) -> 
     assert (await client.login("anna@ki.se"))[0] == 429
     _coordinator(live, "bo@ki.se")
     assert (await client.login("bo@ki.se"))[0] == 303  # other accounts are not locked out
+
+
+def _via(client: str) -> dict[str, str]:
+    """What a reverse proxy adds in front of ribot (here the proxy is the test client on 127.0.0.1)."""
+    return {"X-Forwarded-For": client}
+
+
+async def test_behind_a_trusted_proxy_one_visitors_failures_do_not_lock_out_the_owner(
+    live_factory: Any, client_for: Any
+) -> None:
+    live = live_factory(ribot_trusted_proxies="127.0.0.1")
+    _coordinator(live)
+    attacker, owner = client_for(live), client_for(live)
+    statuses = [(await attacker.login("anna@ki.se", f"guess {i}", _via("203.0.113.7")))[0] for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+    assert (await attacker.login("anna@ki.se", PASSWORD, _via("203.0.113.7")))[0] == 429
+    assert (await owner.login("anna@ki.se", PASSWORD, _via("198.51.100.9")))[0] == 303
+    # a header the visitor writes in front of the proxy's own entry changes nothing
+    assert (await attacker.login("anna@ki.se", PASSWORD, _via("198.51.100.9, 203.0.113.7")))[0] == 429
+
+
+async def test_without_trusted_proxies_forwarded_for_cannot_dodge_the_throttle(
+    live: Live, client_for: Any
+) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    statuses = [(await client.login("anna@ki.se", f"g{i}", _via(f"198.51.100.{i}")))[0] for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+async def test_replicas_on_one_database_share_the_throttle(
+    live_factory: Any, client_for: Any, pg_url: str
+) -> None:
+    first = live_factory(database_url=pg_url)
+    second = live_factory(database_url=pg_url)
+    _coordinator(first)
+    one, two = client_for(first), client_for(second)
+    for i in range(5):
+        assert (await one.login("anna@ki.se", f"guess {i}"))[0] == 401
+        assert (await two.login("anna@ki.se", f"guess {i}"))[0] == 401
+    assert (await one.login("anna@ki.se"))[0] == 429  # ten failures in all, five on each replica
+    assert (await two.login("anna@ki.se"))[0] == 429
 
 
 async def test_signed_in_non_coordinators_get_403(live: Live, client_for: Any) -> None:
