@@ -24,6 +24,7 @@ def mount(app: web.Application, services: Services) -> None:
     that must not run (a client id together with TEAMS_ANONYMOUS, or neither)."""
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 
+    from connectors.announcing import announce_once
     from connectors.teams.agent import TeamsAgent
     from connectors.teams.auth import build_auth, build_guard
     from connectors.teams.outbound import TeamsOutbound
@@ -48,7 +49,10 @@ def mount(app: web.Application, services: Services) -> None:
     if channel:
 
         async def announce(notice: Any) -> None:
-            await outbound.announce(notice, channel)
+            async def post() -> None:
+                await outbound.announce(notice, channel)
+
+            await announce_once(services, "teams", notice, post)
 
         services.outbound.on_announce(announce)
 
