@@ -4,7 +4,6 @@ looks for unannounced escalations every few seconds, and each escalation is post
 from __future__ import annotations
 
 import json
-import sys
 import time
 import urllib.request
 import uuid
@@ -19,9 +18,7 @@ from playground_harness import ServerThread, free_port
 
 from bot.store.base import migrate, open_database
 from bot.store.escalations import NewEscalation, create_escalation
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
-from slack_servers import RibotProcess
+from tests.slack.slack_servers import RibotProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
