@@ -9,8 +9,8 @@ Counting is done by the `limits` library with fixed windows. Where the counters 
 
 `RateLimits.allow(surface, key)` answers one turn on a surface (`ask`, `chat`, `slack`, `teams`...) for one
 key (a user id, a client address), with the limits of RIBOT_RATE_LIMITS. It blocks on the store: call it
-off the event loop (`services.run_sync`). Keys are hashed before they are stored, so no address or account
-name lands in Redis or the counters table.
+off the event loop (`services.run_sync`). A server makes one with `RateLimits.for_services(services)`.
+Keys are hashed before they are stored, so no address or account name lands in Redis or the counters table.
 
 `client_address(request, trusted)` is the address a request came from: the socket's peer, or, when that peer
 is one of the configured trusted proxies (RIBOT_TRUSTED_PROXIES), the right-most address in
@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.settings import Settings
 from bot.store import rate_limits as counters
 from bot.store.base import Database
+from connectors.services import Services
 
 log = logging.getLogger("ribot.ratelimit")
 
@@ -135,6 +136,11 @@ class RateLimits:
             return RedisStorage(self._redis_url, key_prefix="ribot", wrap_exceptions=True)
         db = self._database()
         return DatabaseStorage(db) if db is not None else None
+
+    @classmethod
+    def for_services(cls, services: Services) -> RateLimits:
+        """The server's limits: its settings, and its database once that has loaded."""
+        return cls(services.settings, lambda: services.db if isinstance(services.db, Database) else None)
 
     def limits_for(self, surface: str) -> list[RateLimitItem]:
         return self._surfaces.get(surface) or self._surfaces.get("default") or []

@@ -34,9 +34,8 @@ __all__ = ["PREFIX", "mount"]
 
 def mount(app: web.Application, services: Services) -> None:
     settings = services.settings
-    limits = RateLimits(settings, lambda: services.db if isinstance(services.db, Database) else None)
-    proxies = trusted_networks(settings.ribot_trusted_proxies)
-    app[STATE] = ReviewState(services, environment(), LoginThrottle(limits, settings), proxies)
+    throttle = LoginThrottle(RateLimits.for_services(services), settings)
+    app[STATE] = ReviewState(services, environment(), throttle, trusted_networks(settings.ribot_trusted_proxies))
     router = app.router
     router.add_get(PREFIX, coordinator_only(queue))
     router.add_get(PREFIX + "/", _to_queue)
