@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
 
+    ribot_redis_url: str | None = Field(default=None, description="Redis for rate limits shared by replicas")
+    ribot_trusted_proxies: str = Field(
+        default="",
+        description="comma-separated proxy addresses or networks whose X-Forwarded-For is believed",
+    )
+    ribot_rate_limits: dict[str, str] = Field(
+        default={surface: "20/minute; 200/hour" for surface in ("ask", "chat", "slack", "teams")},
+        description='turns per user or client address on each surface, JSON: {"ask": "20/minute"}',
+    )
+
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -46,15 +56,37 @@ class Settings(BaseSettings):
     teams_tenant_id: str | None = Field(
         default=None, alias="CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID"
     )
+    teams_service_hosts: str = Field(
+        default="",
+        description="comma-separated hosts trusted as serviceUrl besides Microsoft's channel hosts",
+    )
+    teams_botframework_keys_url: str | None = Field(default=None, description="Bot Framework's signing keys")
+    teams_entra_keys_url: str | None = Field(
+        default=None, description="Entra ID's signing keys; {tenant} is replaced by the tenant id"
+    )
     teams_coordinator_channel: str | None = Field(
         default=None, description="Teams channel conversation id where new escalations are announced"
     )
 
     review_session_hours: float = Field(default=12, gt=0, le=720, description="console sign-in lifetime")
+    review_login_limit_account_address: str = Field(
+        default="10 per 10 minutes", description="failed sign-ins for one account from one address"
+    )
+    review_login_limit_address: str = Field(
+        default="50 per 10 minutes", description="failed sign-ins from one address, any account"
+    )
+    review_login_limit_account: str = Field(
+        default="30 per 10 minutes",
+        description="failed sign-ins for one account from anywhere; then only addresses without one may try",
+    )
     review_oidc_issuer: str | None = Field(default=None, description="OIDC issuer for the console login")
     review_oidc_client_id: str | None = None
     review_oidc_client_secret: str | None = None
     review_oidc_scopes: str = "openid email profile"
+    review_oidc_trusted_email_claim: str | None = Field(
+        default=None,
+        description="an ID-token claim taken as a verified e-mail address (Entra ID sends no email_verified)",
+    )
     review_oidc_coordinator_group: str | None = Field(
         default=None, description="a groups or roles claim value that grants coordinator access"
     )

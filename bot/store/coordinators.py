@@ -11,6 +11,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.store.base import Database, utcnow
 from bot.store.escalation_tables import Coordinator, ReviewSession
@@ -114,23 +116,55 @@ def authenticate(db: Database, email: str, password: str) -> Account | None:
         return _account(row)
 
 
-def oidc_account(db: Database, subject: str, email: str, name: str, *, coordinator_by_claim: bool) -> Account:
-    """The account of someone who signed in with OIDC: matched by subject, else by e-mail (linking the
-    subject), else created without the coordinator role unless the identity provider's claim grants it."""
-    email = normalise_email(email)
+class OidcLinkError(ValueError):
+    """The sign-in cannot be bound to an account; the message is safe to show."""
+
+
+def oidc_account(
+    db: Database, subject: str, email: str | None, name: str, *, coordinator_by_claim: bool
+) -> Account:
+    """The account of someone who signed in with OIDC, bound to the provider's stable `subject`.
+
+    An account already bound to the subject is theirs. Otherwise a verified `email` (None when the provider
+    did not vouch for it) links them to the account with that address, if it is not bound to another
+    subject yet, or creates one without the coordinator role unless the provider's claim grants it."""
+    try:
+        return _sign_in(db, subject, email, name, coordinator_by_claim)
+    except IntegrityError:  # the same first sign-in twice at once: the second finds the first's row
+        return _sign_in(db, subject, email, name, coordinator_by_claim)
+
+
+def _sign_in(db: Database, subject: str, email: str | None, name: str, coordinator_by_claim: bool) -> Account:
     with db.session() as session, session.begin():
         row = session.scalar(select(Coordinator).where(Coordinator.oidc_subject == subject))
         if row is None:
-            row = session.scalar(select(Coordinator).where(Coordinator.email == email))
-        if row is None:
-            row = Coordinator(email=email, name=name or email, is_coordinator=False)
-            session.add(row)
-        row.oidc_subject = subject
+            row = _link(session, subject, email, name)
         if coordinator_by_claim:
             row.is_coordinator = True
         row.last_login_at = utcnow()
         session.flush()
         return _account(row)
+
+
+def _link(session: Session, subject: str, email: str | None, name: str) -> Coordinator:
+    if email is None:
+        raise OidcLinkError(
+            "The identity provider did not confirm your e-mail address, so ribot cannot tell which account "
+            "is yours. An administrator can trust the provider's address claim (REVIEW_OIDC_TRUSTED_EMAIL_CLAIM)."
+        )
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 320:
+        raise OidcLinkError("The identity provider gave no usable e-mail address.")
+    row = session.scalar(select(Coordinator).where(Coordinator.email == email))
+    if row is not None and row.oidc_subject is not None:
+        raise OidcLinkError(
+            "The account for this address is linked to another sign-in. Ask an administrator to check it."
+        )
+    if row is None:
+        row = Coordinator(email=email, name=name or email, is_coordinator=False)
+        session.add(row)
+    row.oidc_subject = subject
+    return row
 
 
 def _digest(token: str) -> str:

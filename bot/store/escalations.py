@@ -52,6 +52,7 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "reopen": ("resolved",),
     "note": STATUSES,
 }
+FREE_TEXT_KEYS = ("text", "error")  # what people (or a failing platform) wrote into an event's detail
 RESULT_STATUS = {
     "claim": "claimed",
     "assign": "claimed",
@@ -269,7 +270,8 @@ def change(
     assignee_id: int | None = None,
     forwarded_to: str | None = None,
 ) -> EscalationView:
-    """Apply one change (claim, assign, reply, forward, resolve, reopen, note) and log it; one transaction."""
+    """Apply one change (claim, assign, reply, forward, resolve, reopen, note) and log it; one transaction.
+    The texts in `detail` (a coordinator's reply, note or comment) are stored through `Database.store_text`."""
     if kind not in ALLOWED_FROM:
         raise TransitionError(f"unknown change {kind!r}")
     with db.session() as session, session.begin():
@@ -289,7 +291,7 @@ def change(
             kind=kind,
             from_status=before,
             to_status=row.status,
-            detail=detail or {},
+            detail=_stored_detail(db, detail),
         )
         session.add(event)
         session.flush()
@@ -326,7 +328,16 @@ def log_event(db: Database, escalation_id: int, kind: str, actor: str, detail: d
         row = session.get(Escalation, escalation_id)
         if row is None:
             raise LookupError(f"no escalation {escalation_id}")
-        session.add(EscalationEvent(escalation_id=row.id, at=utcnow(), actor=actor, kind=kind, detail=detail))
+        stored = _stored_detail(db, detail)
+        session.add(EscalationEvent(escalation_id=row.id, at=utcnow(), actor=actor, kind=kind, detail=stored))
+
+
+def _stored_detail(db: Database, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """The event's detail with its free texts as they may be stored (personal data removed)."""
+    return {
+        key: db.store_text(value) if key in FREE_TEXT_KEYS and isinstance(value, str) else value
+        for key, value in (detail or {}).items()
+    }
 
 
 def unannounced(db: Database, limit: int = 50) -> list[EscalationView]:

@@ -16,10 +16,12 @@ from aiohttp import web
 
 from bot.review import announce_pending
 from bot.store.base import Database
-from connectors.review.auth import LoginThrottle, coordinator_only, logout
+from connectors.ratelimit import RateLimits, trusted_networks
+from connectors.review.auth import coordinator_only, logout
 from connectors.review.common import PREFIX, STATE, STATIC, ReviewState, environment, redirect
 from connectors.review.insight import insight_page
 from connectors.review.login import login_page, login_submit
+from connectors.review.throttle import LoginThrottle
 from connectors.review.views import act, detail, queue
 from connectors.services import Services
 
@@ -31,7 +33,9 @@ __all__ = ["PREFIX", "mount"]
 
 
 def mount(app: web.Application, services: Services) -> None:
-    app[STATE] = ReviewState(services, environment(), LoginThrottle())
+    settings = services.settings
+    throttle = LoginThrottle(RateLimits.for_services(services), settings)
+    app[STATE] = ReviewState(services, environment(), throttle, trusted_networks(settings.ribot_trusted_proxies))
     router = app.router
     router.add_get(PREFIX, coordinator_only(queue))
     router.add_get(PREFIX + "/", _to_queue)

@@ -5,15 +5,15 @@ token -> 403)."""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.store.coordinators import SessionInfo, end_session, find_session
-from connectors.review.common import PREFIX, redirect, render, require_db, state_of
+from connectors.review.common import PREFIX, error_page, redirect, require_db, state_of
 from connectors.services import Services
 
 SESSION_COOKIE = "ribot_review"
@@ -54,13 +54,26 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+# Control and invisible formatting characters: never part of a console link, and a header cannot carry them.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Kept as they are when the target is %-encoded for the Location header; everything else is encoded.
+_URL_SAFE = "/?=&%#:;,+@!$'()*~-._"
+BAD_NEXT = "The link's next= address holds control characters. Open the console from /review."
+
+
+def next_is_malformed(value: str | None) -> bool:
+    """True for a next= target with control characters: the page answers 400 instead of guessing."""
+    return bool(value and _UNPRINTABLE.search(value))
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: only a path inside the console (no other host, no scheme tricks)."""
-    if not value or not value.startswith(PREFIX) or value.startswith("//") or "\\" in value:
+    """Where to go after signing in: only a path inside the console (no other host, no scheme tricks),
+    %-encoded so that it fits a Location header."""
+    if not value or next_is_malformed(value) or not value.startswith(PREFIX) or value.startswith("//"):
         return PREFIX
-    if any(ch in value for ch in "\r\n\t") or value.startswith(PREFIX + "/login"):
+    if "\\" in value or value.startswith(PREFIX + "/login"):
         return PREFIX
-    return value
+    return quote(value, safe=_URL_SAFE)
 
 
 async def current_session(request: web.Request) -> SessionInfo | None:
@@ -78,7 +91,7 @@ def login_redirect(request: web.Request) -> web.Response:
 
 
 async def forbidden(request: web.Request, message: str) -> web.Response:
-    return await render(request, "error.html", {"title": "Not allowed", "message": message}, status=403)
+    return await error_page(request, 403, "Not allowed", message)
 
 
 def coordinator_only(handler: Handler) -> Handler:
@@ -120,35 +133,6 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = redirect(f"{PREFIX}/login")
     clear_cookie(request, response, SESSION_COOKIE)
     return response
-
-
-class LoginThrottle:
-    """Slows down password guessing: after `limit` failures for one key (address and account) within
-    `window` seconds, further attempts with it are refused until the window passes."""
-
-    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, key: str) -> list[float]:
-        now = time.monotonic()
-        kept = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.limit
-
-    def failed(self, key: str) -> None:
-        self._failures.setdefault(key, []).append(time.monotonic())
-        if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
 
 
 def new_token() -> str:

@@ -12,6 +12,8 @@ from aiohttp import web
 
 from bot.review import ReviewDesk
 from bot.store.base import Database
+from connectors.ratelimit import Network
+from connectors.review.throttle import LoginThrottle
 from connectors.services import Services
 
 PREFIX = "/review"
@@ -34,7 +36,8 @@ HEADERS = {
 class ReviewState:
     services: Services
     templates: jinja2.Environment
-    throttle: Any
+    throttle: LoginThrottle
+    proxies: list[Network] = field(default_factory=list)  # RIBOT_TRUSTED_PROXIES
     extras: dict[str, Any] = field(default_factory=dict)
 
     def desk(self) -> ReviewDesk:
@@ -91,3 +94,7 @@ async def render(
     }
     body = state.templates.get_template(template).render(values)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+async def error_page(request: web.Request, status: int, title: str, message: str) -> web.Response:
+    return await render(request, "error.html", {"title": title, "message": message}, status=status)

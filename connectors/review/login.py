@@ -8,23 +8,28 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.store.coordinators import Account, authenticate, start_session
+from connectors.ratelimit import client_address
 from connectors.review.auth import (
+    BAD_NEXT,
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
     current_session,
     forbidden,
     new_token,
+    next_is_malformed,
     safe_next,
     set_cookie,
     tokens_match,
 )
-from connectors.review.common import PREFIX, redirect, render, require_db, state_of
+from connectors.review.common import PREFIX, error_page, redirect, render, require_db, state_of
 
 MAX_FIELD = 400
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
+    if next_is_malformed(request.query.get("next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     target = safe_next(request.query.get("next"))
     session = await current_session(request)
     if session is not None and session.account.is_coordinator:
@@ -50,20 +55,22 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), _field(form, CSRF_FIELD)):
         return await forbidden(request, "The sign-in form was missing its security token. Reload the page.")
+    if next_is_malformed(_field(form, "next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     target = safe_next(_field(form, "next"))
     email, password = _field(form, "email").strip(), _field(form, "password")
-    # Per address and account: guessing is slowed down without one noisy client locking everyone out.
-    client = f"{request.remote or 'unknown'}|{email.lower()}"
-    if state.throttle.blocked(client):
-        return await _form(request, target, "Too many failed attempts. Wait a few minutes.", status=429)
-    services = state.services
+    services, throttle = state.services, state.throttle
+    address = client_address(request, state.proxies)
+    refusal = await services.run_sync(throttle.refusal, email, address)
+    if refusal is not None:
+        return await _form(request, target, refusal.message, status=refusal.status)
     account = None
     if email and password:
         account = await services.run_sync(authenticate, require_db(services), email, password)
     if account is None:
-        state.throttle.failed(client)
+        await services.run_sync(throttle.failed, email, address)
         return await _form(request, target, "Wrong e-mail address or password.", status=401)
-    state.throttle.succeeded(client)
+    await services.run_sync(throttle.succeeded, email, address)
     return await begin_session(request, account, target)
 
 

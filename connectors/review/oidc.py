@@ -2,9 +2,12 @@
 
 Settings: REVIEW_OIDC_ISSUER, REVIEW_OIDC_CLIENT_ID, REVIEW_OIDC_CLIENT_SECRET, REVIEW_OIDC_SCOPES and
 REVIEW_OIDC_COORDINATOR_GROUP; the provider must allow `<PUBLIC_URL>/review/oidc/callback` as redirect URI.
-Someone who signs in gets an account; it carries the coordinator role when an administrator granted it
-(`ribot coordinators add`, matched by e-mail) or when the ID token's `groups` or `roles` claim holds
-REVIEW_OIDC_COORDINATOR_GROUP.
+Someone who signs in is bound to an account by the provider's stable subject (`oid` for Entra ID, else
+`sub`). The first sign-in links to the account with the same e-mail address only when the provider marks
+that address verified (`email_verified: true`) or the operator trusts a claim as one
+(REVIEW_OIDC_TRUSTED_EMAIL_CLAIM, e.g. `email` or `preferred_username` for a single-tenant Entra ID); without
+one the sign-in is refused. The account carries the coordinator role when an administrator granted it
+(`ribot coordinators add`) or when the ID token's `groups` or `roles` claim holds REVIEW_OIDC_COORDINATOR_GROUP.
 """
 
 from __future__ import annotations
@@ -22,15 +25,24 @@ import aiohttp
 from aiohttp import web
 
 from bot.settings import Settings
-from bot.store.coordinators import oidc_account
-from connectors.review.auth import clear_cookie, forbidden, safe_next, set_cookie, tokens_match
-from connectors.review.common import PREFIX, redirect, require_db, state_of
+from bot.store.coordinators import OidcLinkError, oidc_account
+from connectors.review.auth import (
+    BAD_NEXT,
+    clear_cookie,
+    forbidden,
+    next_is_malformed,
+    safe_next,
+    set_cookie,
+    tokens_match,
+)
+from connectors.review.common import PREFIX, error_page, redirect, require_db, state_of
 from connectors.review.login import begin_session
 
 STATE_COOKIE = "ribot_review_oidc"
 CALLBACK = f"{PREFIX}/oidc/callback"
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+MAX_SUBJECT = 300  # review_accounts.oidc_subject
 
 
 class OidcError(Exception):
@@ -75,6 +87,7 @@ class OidcClient:
         self.client_secret = settings.review_oidc_client_secret or ""
         self.scopes = settings.review_oidc_scopes
         self.group = settings.review_oidc_coordinator_group
+        self.trusted_email_claim = settings.review_oidc_trusted_email_claim
         self._config: tuple[float, dict[str, Any]] | None = None
 
     async def _get(self, url: str) -> dict[str, Any]:
@@ -159,6 +172,17 @@ class OidcClient:
             raise OidcError("the ID token belongs to another sign-in (nonce)")
         return claims
 
+    def verified_email(self, claims: dict[str, Any]) -> str | None:
+        """The e-mail address the provider vouches for: the operator's trusted claim, else `email` when
+        `email_verified` is true. None otherwise (an absent `email_verified` is not a yes)."""
+        if self.trusted_email_claim:
+            value = claims.get(self.trusted_email_claim)
+        elif claims.get("email_verified") is True or claims.get("email_verified") == "true":
+            value = claims.get("email")
+        else:
+            return None
+        return value if isinstance(value, str) and "@" in value and len(value) <= 320 else None
+
     def grants_coordinator(self, claims: dict[str, Any]) -> bool:
         if not self.group:
             return False
@@ -167,6 +191,17 @@ class OidcClient:
             found = claims.get(name)
             values.extend(found if isinstance(found, list) else [found])
         return self.group in values
+
+
+def stable_subject(claims: dict[str, Any]) -> str:
+    """Who signed in, for good: the issuer with Entra ID's object id `oid` (the same for every app of the
+    tenant) when the token is Entra's, else the subject `sub`, which is unique within its issuer only."""
+    oid, tid = claims.get("oid"), claims.get("tid")
+    claim, value = (
+        ("oid", oid) if isinstance(oid, str) and oid and isinstance(tid, str) and tid else ("sub", None)
+    )
+    key = f"{claims['iss']}|{claim}:{value if value is not None else claims['sub']}"
+    return key if len(key) <= MAX_SUBJECT else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 OIDC = web.AppKey("review_oidc", OidcClient)
@@ -179,6 +214,8 @@ def redirect_uri(request: web.Request) -> str:
 
 
 async def oidc_login(request: web.Request) -> web.StreamResponse:
+    if next_is_malformed(request.query.get("next")):
+        return await error_page(request, 400, "Malformed link", BAD_NEXT)
     client = request.app[OIDC]
     pending = Pending(
         secrets.token_urlsafe(24),
@@ -209,20 +246,21 @@ async def oidc_callback(request: web.Request) -> web.StreamResponse:
         claims = await client.verify(token, pending.nonce)
     except (OidcError, aiohttp.ClientError, TimeoutError) as exc:
         return await forbidden(request, f"Sign-in failed: {exc}")
-    email = claims.get("email")
-    if not isinstance(email, str) or "@" not in email or claims.get("email_verified") is False:
-        return await forbidden(request, "The identity provider gave no verified e-mail address.")
-    name = claims.get("name") if isinstance(claims.get("name"), str) else email
+    email = client.verified_email(claims)
+    name = claims.get("name") if isinstance(claims.get("name"), str) else email or ""
     services = state_of(request).services
-    account = await services.run_sync(
-        lambda: oidc_account(
-            require_db(services),
-            str(claims["sub"]),
-            email,
-            str(name),
-            coordinator_by_claim=client.grants_coordinator(claims),
+    try:
+        account = await services.run_sync(
+            lambda: oidc_account(
+                require_db(services),
+                stable_subject(claims),
+                email,
+                str(name),
+                coordinator_by_claim=client.grants_coordinator(claims),
+            )
         )
-    )
+    except OidcLinkError as exc:
+        return await forbidden(request, str(exc))
     response = await begin_session(request, account, pending.next)
     clear_cookie(request, response, STATE_COOKIE)
     return response

@@ -15,7 +15,7 @@ from bot.store.coordinators import list_accounts
 from bot.store.escalation_tables import CATEGORIES, FORWARD_TARGETS, STATUSES
 from bot.store.escalations import QueueFilter, TransitionError, list_escalations
 from connectors.review.auth import USER
-from connectors.review.common import PREFIX, redirect, render, require_db, state_of
+from connectors.review.common import PREFIX, error_page, redirect, render, require_db, state_of
 
 ACTIVE = ("open", "claimed", "answered", "forwarded")
 AGES: dict[str, tuple[str, timedelta | None, timedelta | None]] = {
@@ -26,6 +26,9 @@ AGES: dict[str, tuple[str, timedelta | None, timedelta | None]] = {
     "gt7d": ("waiting over 7 days", None, timedelta(days=7)),
     "gt30d": ("over 30 days old", None, timedelta(days=30)),
 }
+# Surfaces whose platform vouches for the name and e-mail (Slack's and Entra's directories). The web chat's
+# come from the browser, which anyone can make say anything.
+VERIFIED_IDENTITY = ("slack", "teams")
 DONE = {
     "claim": "You claimed this escalation.",
     "assign": "The escalation was assigned.",
@@ -72,11 +75,15 @@ async def queue(request: web.Request) -> web.StreamResponse:
     return await render(request, "queue.html", context)
 
 
-def _escalation_id(request: web.Request) -> int:
-    raw = request.match_info["escalation_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise web.HTTPNotFound()
+def _number(raw: str) -> int | None:
+    """A database id written in ASCII digits; other Unicode digits ("²", "١٢") are not ids."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        return None
     return int(raw)
+
+
+async def _no_such_escalation(request: web.Request) -> web.Response:
+    return await error_page(request, 404, "Not found", "No such escalation: ids are numbers like 12.")
 
 
 async def _detail(
@@ -93,6 +100,7 @@ async def _detail(
     context = {
         "title": escalation.reference,
         "e": escalation,
+        "identity_verified": escalation.platform in VERIFIED_IDENTITY,
         "coordinators": [a for a in accounts if a.is_coordinator],
         "targets": [(t, FORWARD_NAMES[t]) for t in FORWARD_TARGETS],
         "message": message,
@@ -102,8 +110,10 @@ async def _detail(
 
 
 async def detail(request: web.Request) -> web.StreamResponse:
-    done = request.query.get("done", "")
-    return await _detail(request, _escalation_id(request), DONE.get(done), None)
+    escalation_id = _number(request.match_info["escalation_id"])
+    if escalation_id is None:
+        return await _no_such_escalation(request)
+    return await _detail(request, escalation_id, DONE.get(request.query.get("done", "")), None)
 
 
 def _actor(request: web.Request) -> Actor:
@@ -118,10 +128,10 @@ def _form_text(form: Any, name: str) -> str:
 
 async def act(request: web.Request) -> web.StreamResponse:
     """POST /review/escalations/{id}/{action}: one change, then back to the escalation."""
-    escalation_id = _escalation_id(request)
+    escalation_id = _number(request.match_info["escalation_id"])
     action = request.match_info["action"]
-    if action not in DONE:
-        raise web.HTTPNotFound()
+    if escalation_id is None or action not in DONE:
+        return await _no_such_escalation(request)
     form = await request.post()
     state = state_of(request)
     desk, actor = state.desk(), _actor(request)
@@ -132,10 +142,10 @@ async def act(request: web.Request) -> web.StreamResponse:
         elif action == "claim":
             await run(desk.claim, escalation_id, actor)
         elif action == "assign":
-            assignee = _form_text(form, "assignee")
-            if not assignee.isdigit():
+            assignee = _number(_form_text(form, "assignee"))
+            if assignee is None:
                 raise TransitionError("choose a coordinator to assign")
-            await run(desk.assign, escalation_id, int(assignee), actor)
+            await run(desk.assign, escalation_id, assignee, actor)
         elif action == "forward":
             await run(desk.forward, escalation_id, _form_text(form, "to"), actor, _form_text(form, "text"))
         elif action == "resolve":

@@ -24,13 +24,17 @@ def mount(app: web.Application, services: Services) -> None:
     that must not run (a client id together with TEAMS_ANONYMOUS, or neither)."""
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 
+    from connectors.announcing import announce_once
     from connectors.teams.agent import TeamsAgent
-    from connectors.teams.auth import build_auth, install_validation, require_token
+    from connectors.teams.auth import build_auth, build_guard
     from connectors.teams.outbound import TeamsOutbound
     from connectors.teams.refs import ReferenceStore, engine_of
 
     auth = build_auth(services.settings)
-    adapter = CloudAdapter(connection_manager=auth.connections)
+    guard = build_guard(auth, services.settings)
+    # With a host validator the SDK refuses (instead of only logging) a serviceurl claim whose host is not
+    # the activity's serviceUrl host; the guard has checked both already.
+    adapter = CloudAdapter(connection_manager=auth.connections, host_validator=guard.hosts)
     stores: dict[str, ReferenceStore] = {}
 
     def references() -> ReferenceStore | None:
@@ -45,7 +49,10 @@ def mount(app: web.Application, services: Services) -> None:
     if channel:
 
         async def announce(notice: Any) -> None:
-            await outbound.announce(notice, channel)
+            async def post() -> None:
+                await outbound.announce(notice, channel)
+
+            await announce_once(services, "teams", notice, post)
 
         services.outbound.on_announce(announce)
 
@@ -53,8 +60,7 @@ def mount(app: web.Application, services: Services) -> None:
         response = await start_agent_process(request, agent.app, adapter)
         return response if response is not None else web.Response(status=202)
 
-    install_validation(app, auth)
-    app.router.add_post(ROUTE, require_token(messages))
+    app.router.add_post(ROUTE, guard.wrap(messages))
     log.info("Teams mounted at %s (%s)", ROUTE, "anonymous" if auth.anonymous else "token required")
 
 

@@ -1,32 +1,29 @@
 """Who may post to `/api/messages`.
 
-With a client id configured every request must carry a Bot Framework / Entra token that the Agents SDK's
-JWT validation accepts. Without one, requests are anonymous, which is only allowed when TEAMS_ANONYMOUS
-is set (local development and the Agents Playground). Both at once is a configuration error: the server
+With a client id configured every request must carry a Bot Framework / Entra token that passes ribot's
+check (connectors.teams.tokens, .guard). Without one, requests are anonymous, which is only allowed when
+TEAMS_ANONYMOUS is set (local development and the Agents Playground). Both at once is a configuration error: the server
 refuses to start rather than silently accepting unauthenticated traffic.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
 from microsoft_agents.activity import load_configuration_from_env
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 
 from bot.settings import Settings
+from connectors.teams.guard import ServiceHosts, TeamsGuard
+from connectors.teams.tokens import KeySources, TeamsTokenValidator
 
 SERVICE_CONNECTION = "SERVICE_CONNECTION"
 SDK_ENV_PREFIX = "CONNECTIONS__"
 CLIENT_ID_VARIABLE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
-# The name under which the SDK's JWT decorator looks the configuration up on the aiohttp application.
-AGENT_CONFIGURATION_KEY = "agent_configuration"
 
 
 class TeamsConfigError(RuntimeError):
@@ -87,17 +84,13 @@ def build_auth(settings: Settings, environ: Mapping[str, str] | None = None) -> 
     return TeamsAuth(anonymous=False, client_id=settings.teams_client_id, connections=manager)
 
 
-def install_validation(app: web.Application, auth: TeamsAuth) -> None:
-    """Give the SDK's JWT check its configuration; it reads it from the application by this plain name."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        app[AGENT_CONFIGURATION_KEY] = auth.validation
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def require_token(handler: Handler) -> Handler:
-    """Wrap a route handler in the SDK's JWT validation (401 without a valid token unless anonymous)."""
-    wrapped: Handler = jwt_authorization_decorator(handler)  # type: ignore[no-untyped-call]
-    return wrapped
+def build_guard(auth: TeamsAuth, settings: Settings) -> TeamsGuard:
+    """The check in front of /api/messages: tokens and service URLs, or nothing in anonymous mode."""
+    if auth.anonymous:
+        return TeamsGuard(None, None)
+    sources = KeySources(
+        botframework=settings.teams_botframework_keys_url or KeySources.botframework,
+        entra=settings.teams_entra_keys_url or KeySources.entra,
+    )
+    hosts = ServiceHosts(settings.teams_service_hosts.split(","))
+    return TeamsGuard(TeamsTokenValidator(auth.validation, sources), hosts)

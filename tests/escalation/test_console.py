@@ -26,13 +26,15 @@ class Client:
     def __init__(self, base: str, session: aiohttp.ClientSession) -> None:
         self.base, self.http = base, session
 
-    async def get(self, path: str) -> tuple[int, str, Any]:
-        async with self.http.get(self.base + path, allow_redirects=False) as response:
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str, Any]:
+        async with self.http.get(self.base + path, allow_redirects=False, headers=headers) as response:
             return response.status, await response.text(), response.headers
 
-    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str, Any]:
-        async with self.http.post(self.base + path, data=data, allow_redirects=False) as response:
-            return response.status, await response.text(), response.headers
+    async def post(
+        self, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, str, Any]:
+        async with self.http.post(self.base + path, data=data, allow_redirects=False, headers=headers) as r:
+            return r.status, await r.text(), r.headers
 
     async def chat(self, conversation: str, **body: Any) -> dict[str, Any]:
         async with self.http.post(
@@ -42,14 +44,15 @@ class Client:
             data: dict[str, Any] = await r.json()
             return data
 
-    async def login(self, email: str, password: str = PASSWORD) -> tuple[int, str, Any]:
-        status, page, _ = await self.get("/review/login")
+    async def login(
+        self, email: str, password: str = PASSWORD, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, Any]:
+        status, page, _ = await self.get("/review/login", headers)
         assert status == 200
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token is not None
-        return await self.post(
-            "/review/login", {"csrf": token.group(1), "email": email, "password": password, "next": "/review"}
-        )
+        form = {"csrf": token.group(1), "email": email, "password": password, "next": "/review"}
+        return await self.post("/review/login", form, headers)
 
     async def csrf(self, path: str) -> str:
         status, page, _ = await self.get(path)
@@ -166,6 +169,48 @@ async def test_password_guessing_is_slowed_down(live: Live, client_for: Any) -> 
     assert (await client.login("anna@ki.se"))[0] == 429
     _coordinator(live, "bo@ki.se")
     assert (await client.login("bo@ki.se"))[0] == 303  # other accounts are not locked out
+
+
+def _via(client: str) -> dict[str, str]:
+    """What a reverse proxy adds in front of ribot (here the proxy is the test client on 127.0.0.1)."""
+    return {"X-Forwarded-For": client}
+
+
+async def test_behind_a_trusted_proxy_one_visitors_failures_do_not_lock_out_the_owner(
+    live_factory: Any, client_for: Any
+) -> None:
+    live = live_factory(ribot_trusted_proxies="127.0.0.1")
+    _coordinator(live)
+    attacker, owner = client_for(live), client_for(live)
+    statuses = [(await attacker.login("anna@ki.se", f"guess {i}", _via("203.0.113.7")))[0] for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+    assert (await attacker.login("anna@ki.se", PASSWORD, _via("203.0.113.7")))[0] == 429
+    assert (await owner.login("anna@ki.se", PASSWORD, _via("198.51.100.9")))[0] == 303
+    # a header the visitor writes in front of the proxy's own entry changes nothing
+    assert (await attacker.login("anna@ki.se", PASSWORD, _via("198.51.100.9, 203.0.113.7")))[0] == 429
+
+
+async def test_without_trusted_proxies_forwarded_for_cannot_dodge_the_throttle(
+    live: Live, client_for: Any
+) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    statuses = [(await client.login("anna@ki.se", f"g{i}", _via(f"198.51.100.{i}")))[0] for i in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+async def test_replicas_on_one_database_share_the_throttle(
+    live_factory: Any, client_for: Any, pg_url: str
+) -> None:
+    first = live_factory(database_url=pg_url)
+    second = live_factory(database_url=pg_url)
+    _coordinator(first)
+    one, two = client_for(first), client_for(second)
+    for i in range(5):
+        assert (await one.login("anna@ki.se", f"guess {i}"))[0] == 401
+        assert (await two.login("anna@ki.se", f"guess {i}"))[0] == 401
+    assert (await one.login("anna@ki.se"))[0] == 429  # ten failures in all, five on each replica
+    assert (await two.login("anna@ki.se"))[0] == 429
 
 
 async def test_signed_in_non_coordinators_get_403(live: Live, client_for: Any) -> None:
@@ -308,3 +353,80 @@ async def test_insight_counts_unanswered_questions_feedback_and_categories(
     assert "Who must be contacted about animal experiments" not in page
     assert re.search(r'class="feedback-up">1<', page) and re.search(r'class="feedback-down">1<', page)
     assert "<svg" in page and re.search(r"<rect [^>]*fill=\"#4db5bc\"><title>[^<]*1 animals", page)
+
+
+async def test_web_chat_identity_is_marked_unverified(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    conversation = uuid.uuid4().hex
+    await client.chat(conversation, action="escalate:start")
+    await client.chat(conversation, text="Please call me about our MoU.")
+    done = await client.chat(
+        conversation, action="escalate:consent:yes", user_name="Vice-Chancellor", user_email="vc@ki.se"
+    )
+    escalation = done["replies"][-1]["data"]["escalation_id"]
+    await client.login("anna@ki.se")
+    _, page, _ = await client.get(f"/review/escalations/{escalation}")
+    who = page[page.index("<dt>Who</dt>") :][:400]
+    assert "Vice-Chancellor" in who and "vc@ki.se" in who
+    assert "not verified: typed by the user in the web chat" in who
+
+
+@pytest.mark.parametrize("raw", ["%C2%B2", "%D9%A1%D9%A2", "%EF%BC%91", "%E2%85%A0", "1%0B", "9" * 13, "-1"])
+async def test_unicode_digits_in_console_ids_get_404(live: Live, client_for: Any, raw: str) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    await client.login("anna@ki.se")
+    status, page, headers = await client.get(f"/review/escalations/{raw}")
+    assert status == 404 and "ids are numbers" in page
+    assert headers["X-Frame-Options"] == "DENY"
+    token = await client.csrf("/review")
+    status, page, _ = await client.post(f"/review/escalations/{raw}/claim", {"csrf": token})
+    assert status == 404
+
+
+async def test_unicode_digits_as_the_assignee_get_409(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    _, escalation = await _escalate(client)
+    await client.login("anna@ki.se")
+    path = f"/review/escalations/{escalation}"
+    token = await client.csrf(path)
+    for assignee in ("²", "١", "１", ""):
+        status, page, _ = await client.post(f"{path}/assign", {"csrf": token, "assignee": assignee})
+        assert status == 409 and "choose a coordinator" in page, assignee
+    stored = get_escalation(live.db, escalation)
+    assert stored is not None and stored.status == "open"
+
+
+@pytest.mark.parametrize(
+    "target", ["/review\x0b", "/review/insight\x0bx", "/review\x00", "/review\u2028", "\x0b"]
+)
+async def test_control_characters_in_next_get_400(live: Live, client_for: Any, target: str) -> None:
+    from urllib.parse import quote
+
+    _coordinator(live)
+    anonymous = client_for(live)
+    status, page, _ = await anonymous.get(f"/review/login?next={quote(target)}")
+    assert status == 400 and "control characters" in page
+    status, page, _ = await anonymous.get("/review/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": token.group(1), "email": "anna@ki.se", "password": PASSWORD, "next": target}
+    status, page, _ = await anonymous.post("/review/login", form)
+    assert status == 400 and "control characters" in page
+    signed_in = client_for(live)
+    assert (await signed_in.login("anna@ki.se"))[0] == 303
+    status, page, _ = await signed_in.get(f"/review/login?next={quote(target)}")
+    assert status == 400 and "control characters" in page
+
+
+async def test_next_outside_ascii_is_encoded_for_the_location_header(live: Live, client_for: Any) -> None:
+    _coordinator(live)
+    client = client_for(live)
+    _, page, _ = await client.get("/review/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None
+    form = {"csrf": token.group(1), "email": "anna@ki.se", "password": PASSWORD, "next": "/review?q=åäö ü"}
+    status, _, headers = await client.post("/review/login", form)
+    assert status == 303 and headers["Location"] == "/review?q=%C3%A5%C3%A4%C3%B6%20%C3%BC"

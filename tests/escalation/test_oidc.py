@@ -18,8 +18,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
 
 from bot.store import coordinators
+from bot.store.escalation_tables import Coordinator
 from tests.escalation.conftest import Live
 
 CLIENT_ID = "ribot-review"
@@ -179,22 +181,102 @@ async def test_group_claim_signs_in_a_coordinator(oidc_live: Live, provider: Pro
 async def test_unknown_people_get_an_account_without_access(oidc_live: Live, provider: Provider) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         location = await _start(http, oidc_live)
-        code = provider.approve(
-            location, {"sub": "s-2", "email": "student@stud.ki.se", "groups": ["students"]}
-        )
+        claims = {"sub": "s-2", "email": "student@stud.ki.se", "email_verified": True, "groups": ["students"]}
+        code = provider.approve(location, claims)
         assert (await _callback(http, oidc_live, code, _query(location)["state"])).status == 303
         async with http.get(f"{oidc_live.base}/review", allow_redirects=False) as page:
             assert page.status == 403
 
 
-async def test_existing_coordinator_is_matched_by_email(oidc_live: Live, provider: Provider) -> None:
-    coordinators.add_account(oidc_live.db, "bo@ki.se", "Bo", "a long enough password")
+async def _sign_in(live: Live, provider: Provider, claims: dict[str, Any]) -> tuple[int, int]:
+    """One whole sign-in in a fresh browser: the callback's status, then the console's."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        location = await _start(http, oidc_live)
-        code = provider.approve(location, {"sub": "s-3", "email": "Bo@KI.se"})
-        assert (await _callback(http, oidc_live, code, _query(location)["state"])).status == 303
-        async with http.get(f"{oidc_live.base}/review", allow_redirects=False) as page:
-            assert page.status == 200
+        location = await _start(http, live)
+        code = provider.approve(location, claims)
+        callback = await _callback(http, live, code, _query(location)["state"])
+        async with http.get(f"{live.base}/review", allow_redirects=False) as page:
+            return callback.status, page.status
+
+
+async def test_existing_coordinator_is_matched_by_a_verified_email(
+    oidc_live: Live, provider: Provider
+) -> None:
+    coordinators.add_account(oidc_live.db, "bo@ki.se", "Bo", "a long enough password")
+    assert await _sign_in(
+        oidc_live, provider, {"sub": "s-3", "email": "Bo@KI.se", "email_verified": True}
+    ) == (
+        303,
+        200,
+    )
+    # bound to the subject from now on: the e-mail claim no longer matters
+    assert await _sign_in(oidc_live, provider, {"sub": "s-3"}) == (303, 200)
+
+
+@pytest.mark.parametrize("verified", [None, False, "false", "yes", 1])
+async def test_an_email_the_provider_does_not_mark_verified_links_nothing(
+    oidc_live: Live, provider: Provider, verified: Any
+) -> None:
+    coordinators.add_account(oidc_live.db, "bo@ki.se", "Bo", "a long enough password")
+    claims: dict[str, Any] = {"sub": "attacker", "email": "bo@ki.se"}
+    if verified is not None:
+        claims["email_verified"] = verified
+    assert await _sign_in(oidc_live, provider, claims) == (403, 302)
+    (account,) = coordinators.list_accounts(oidc_live.db)
+    with oidc_live.db.session() as session:
+        stored = session.get(Coordinator, account.id)
+        assert stored is not None and stored.oidc_subject is None
+
+
+ENTRA_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def _entra(oid: str, sub: str, email: str) -> dict[str, Any]:
+    """An Entra ID token's identity claims: `oid` and `tid`, a pairwise `sub`, and no email_verified."""
+    return {"sub": sub, "oid": oid, "tid": ENTRA_TENANT, "email": email, "name": "Bo", "ver": "2.0"}
+
+
+async def test_an_entra_user_with_a_coordinators_address_does_not_inherit_the_account(
+    oidc_live: Live, provider: Provider
+) -> None:
+    coordinators.add_account(oidc_live.db, "bo@ki.se", "Bo", "a long enough password")
+    claims = _entra("00000000-0000-0000-0000-0000000000e1", "pairwise-1", "bo@ki.se")
+    assert await _sign_in(oidc_live, provider, claims) == (403, 302)
+    assert [a.email for a in coordinators.list_accounts(oidc_live.db)] == ["bo@ki.se"]
+
+
+async def test_a_trusted_email_claim_links_entra_users_by_their_object_id(
+    live_factory: Any, provider: Provider
+) -> None:
+    live: Live = live_factory(
+        review_oidc_issuer=provider.issuer,
+        review_oidc_client_id=CLIENT_ID,
+        review_oidc_client_secret=SECRET,
+        review_oidc_trusted_email_claim="email",
+    )
+    coordinators.add_account(live.db, "bo@ki.se", "Bo", "a long enough password")
+    oid = "00000000-0000-0000-0000-0000000000b0"
+    assert await _sign_in(live, provider, _entra(oid, "pairwise-1", "bo@ki.se")) == (303, 200)
+    # another app registration gives another `sub`; the object id is the same person
+    assert await _sign_in(live, provider, _entra(oid, "pairwise-2", "renamed@ki.se")) == (303, 200)
+    with live.db.session() as session:
+        (stored,) = session.scalars(select(Coordinator)).all()
+        assert stored.email == "bo@ki.se" and stored.oidc_subject == f"{provider.issuer}|oid:{oid}"
+    # a second person claiming the same address cannot take the bound account over
+    other = _entra("00000000-0000-0000-0000-0000000000ee", "pairwise-3", "bo@ki.se")
+    assert await _sign_in(live, provider, other) == (403, 302)
+
+
+def test_the_stable_subject_is_scoped_by_issuer() -> None:
+    from connectors.review.oidc import stable_subject
+
+    one = stable_subject({"iss": "https://idp.ki.se", "sub": "42"})
+    assert one == "https://idp.ki.se|sub:42"
+    assert stable_subject({"iss": "https://other.example", "sub": "42"}) != one
+    assert (
+        stable_subject({"iss": "https://x", "sub": "s", "oid": "o"}) == "https://x|sub:s"
+    )  # oid without tid
+    long = stable_subject({"iss": "https://idp.ki.se", "sub": "x" * 400})
+    assert long.startswith("sha256:") and len(long) <= 300
 
 
 async def test_tokens_for_another_sign_in_or_with_a_bad_signature_are_refused(

@@ -127,3 +127,36 @@ def test_huge_input_is_handled() -> None:
     out = redact(text)
     assert "19121212-1212" not in out
     assert out.endswith(EMAIL_LABEL)
+
+
+# The forms a red-team run found stored in clear text, and their look-alikes.
+OBFUSCATED = [
+    ("pnr19900101-1234", f"pnr{PERSONNUMMER_LABEL}"),
+    ("19900101/1234", PERSONNUMMER_LABEL),
+    ("１９９００１０１－１２３４", PERSONNUMMER_LABEL),  # full-width digits and hyphen
+    ("８１１２１８-９８７６", PERSONNUMMER_LABEL),
+    ("19900101\u22121234", PERSONNUMMER_LABEL),  # a minus sign
+    ("070.123.45.67", PHONE_LABEL),
+    ("０７０－１２３ ４５ ６７", PHONE_LABEL),
+    ("phone+46701234567", f"phone{PHONE_LABEL}"),
+    ("tel:+46701234567", f"tel:{PHONE_LABEL}"),
+    ("anna(at)ki.se", EMAIL_LABEL),
+    ("anna [at] ki [dot] se", EMAIL_LABEL),
+    ("ＡＮＮＡ＠ＫＩ．ＳＥ", EMAIL_LABEL),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), OBFUSCATED)
+def test_obfuscated_and_full_width_forms_are_removed(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert redact(f"Hej, {text} tack.") == f"Hej, {expected} tack."
+
+
+def test_text_around_a_normalised_match_keeps_the_characters_typed() -> None:
+    text = "Ｈｅｊ! Mitt nr är １９９００１０１－１２３４, ﬁne?"
+    assert redact(text) == f"Ｈｅｊ! Mitt nr är {PERSONNUMMER_LABEL}, ﬁne?"
+
+
+@pytest.mark.parametrize("text", ["We met at ki.se", "due 01.02.2024", "see 1-576/2024", "room 2.07"])
+def test_look_alikes_that_are_not_personal_data_stay(text: str) -> None:
+    assert redact(text) == text

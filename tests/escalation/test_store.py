@@ -111,6 +111,39 @@ def test_reply_reaches_the_web_inbox_and_failures_are_logged(db: Database) -> No
         asyncio.run(desk.reply(esc.id, "", actor))
 
 
+def test_coordinator_texts_are_stored_without_personal_data(db: Database) -> None:
+    import sqlalchemy as sa
+
+    registry = OutboundRegistry()
+    inbox = WebInbox(Outbox(db))
+    registry.register("web", inbox)
+    esc, _ = create_escalation(db, _new("k-1", conversation="conv-pd"), "user:web:x")
+    desk = ReviewDesk(db, registry)
+    actor = Actor("coordinator:anna@ki.se")
+    secrets = ["19900101-1234", "anna(at)ki.se", "０７０－１２３ ４５ ６７", "phone+46701234567"]
+
+    desk.note(esc.id, f"User gave pnr{secrets[0]} and {secrets[1]}", actor)
+    asyncio.run(desk.reply(esc.id, f"Call me on {secrets[2]} or {secrets[3]}", actor))
+    desk.forward(esc.id, "ethics_committee", actor, f"Her number: {secrets[2]}")
+    desk.resolve(esc.id, actor, f"Closed; {secrets[0]}")
+    other, _ = create_escalation(db, NewEscalation("k-2", "slack", "C1:1.2", "U1", {}), "user:slack:U1")
+    with pytest.raises(DeliveryError):
+        asyncio.run(desk.reply(other.id, f"Mail {secrets[1]}", actor))
+
+    # the user receives the coordinator's words as written; the audit log keeps them without the numbers
+    assert secrets[2] in inbox.pending("conv-pd")[0]["reply"]["data"]["message"]
+    events = get_escalation(db, esc.id)
+    assert events is not None
+    texts = [e.detail["text"] for e in events.events if "text" in e.detail]
+    assert len(texts) == 4 and all("removed]" in text for text in texts), texts
+    with db.session() as session:
+        stored = " ".join(
+            str(row) for row in session.execute(sa.text("SELECT detail FROM escalation_events"))
+        )
+    for secret in secrets:
+        assert secret not in stored and secret[-4:] not in stored
+
+
 def test_announcements_are_retried_until_every_hook_succeeds(db: Database) -> None:
     registry = OutboundRegistry()
     seen: list[str] = []
@@ -206,3 +239,33 @@ def test_purge_and_export(db: Database, engine: Any) -> None:
     remaining = list_escalations(db)
     assert [e.conversation_id for e in remaining] == ["new-conv-2"]  # still open: kept
     assert export_user(db, "web:old-conv-1")["escalations"] == []
+
+
+def test_the_identity_migration_drops_subjects_linked_under_the_old_rule(db_url: str) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from bot.store.base import MIGRATIONS, make_engine, migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003_platform_refs")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO review_accounts (email, name, oidc_subject, is_coordinator, created_at) "
+                    "VALUES ('bo@ki.se', 'Bo', 'linked-by-unverified-mail', true, CURRENT_TIMESTAMP)"
+                )
+            )
+        migrate(db_url)
+        with engine.connect() as connection:
+            subject = connection.execute(sa.text("SELECT oidc_subject FROM review_accounts")).scalar_one()
+            counters = connection.execute(sa.text("SELECT count(*) FROM rate_limit_counters")).scalar_one()
+        assert subject is None and counters == 0
+    finally:
+        engine.dispose()
