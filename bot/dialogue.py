@@ -147,12 +147,17 @@ def message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
     _follow_language(ex, text)
     if talk.mode == "triage":
         triage_text(engine, ex, text)
-    elif talk.mode == "offered" and intents.affirms(text):
+    elif talk.mode == "offered" and intents.affirms(text) and not _asks_more(text):
         engine.start(ex, {**talk.offer, **extractor.extract(text)}, talk.description_id)
-    elif talk.mode == "offered" and intents.declines(text):
+    elif talk.mode == "offered" and intents.declines(text) and not _asks_more(text):
         cancel(engine, ex)
     else:
         open_message(engine, ex, text)
+
+
+def _asks_more(text: str) -> bool:
+    """ "ok, and is that a must?" is a question after a yes, not a yes to the offer."""
+    return intents.is_question(text) and len(text.split()) > 3
 
 
 def command(engine: ConversationEngine, ex: Exchange, text: str) -> bool:

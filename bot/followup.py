@@ -78,7 +78,7 @@ def continues(reading: Reading, raw: str) -> bool:
 def same_thing_other_detail(
     raw: str, intents: tuple[tuple[str, float], ...], context: Context, model: GuidelineModel
 ) -> list[str]:
-    """"By whom?" after "when were they decided?": among the intents of the same family as the previous
+    """ "By whom?" after "when were they decided?": among the intents of the same family as the previous
     answer's (the same prefix, such as the document data's `doc_`) whose form answers the question word,
     the one the message is nearest."""
     forms = next((f for pattern, f in _FORMS if pattern.search(raw.lower())), ())

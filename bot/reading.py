@@ -16,7 +16,7 @@ _SENTENCE = re.compile(r"[^.?!;\n]+[.?!;\n]*")
 _SELF = re.compile(
     r"(?:\b(?:i am|i'm|im|i work|i'm working|i sit|i serve|i lead|i chair|my role is|my job is|i'm part of|"
     r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är)\b[^.?!;,]{0,30}"
-    r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av )$"
+    r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av |^\s*(?:i|jag) )$"
 )
 _RELATIVE = re.compile(r"\b(?:who|that|which|whom|som|vilken|vilket)\b")
 _NEGATION = re.compile(
@@ -149,32 +149,50 @@ def _subject(text: str, at: int, end: int, found: list[Mention], spans: list[tup
 
 
 # A question word rules out forms of answer: "who ...?" is never answered by a date, "when ...?" only is.
-_OPENING = r"^\W*(?:(?:and|och|so|ok|okay|but|then)\W+)*"
+_OPENING = r"\W*(?:(?:and|och|so|ok|okay|but|then)\W+)*"
 _RULED_OUT = (
     (
         re.compile(_OPENING + r"(?:when|since when|until when|how long|när|hur länge|sedan när)\b"),
         frozenset({"carries_out", "told", "decides", "contact", "where", "which", "why"}),
     ),
-    (re.compile(_OPENING + r"(?:who|whom|whose|by whom|vem|vems|av vem)\b"), frozenset({"when", "where", "why"})),
-    (re.compile(_OPENING + r"(?:where|var|vart)\b"), frozenset({"when", "decides", "told", "why"})),
+    (
+        re.compile(_OPENING + r"(?:who|whom|whose|by whom|vem|vems|av vem)\b"),
+        frozenset({"when", "where", "why"}),
+    ),
+    (re.compile(_OPENING + r"(?:where|var|vart)\b"), frozenset({"when", "decides", "why"})),
 )
 
 
 def forms_ruled_out(raw: str) -> frozenset[str]:
-    """The intent forms that cannot answer the question word of `raw` (empty when it has none)."""
+    """The intent forms that cannot answer the question word of `raw` (empty when it has none). The
+    question word is the one that opens the main clause: in "When the assessment is done, where does it
+    go?" that is "where", after the comma."""
     text = raw.lower()
-    return next((forms for pattern, forms in _RULED_OUT if pattern.match(text)), frozenset())
+    starts = [0, *(m.end() for m in re.finditer(r"[,;:]\s*", text))]
+    for start in reversed(starts):
+        found = next((forms for pattern, forms in _RULED_OUT if pattern.match(text, start)), None)
+        if found is not None:
+            return found
+    return frozenset()
 
 
 def sentences_of(raw: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(raw) if len(s.split()) >= 3]
 
 
+def _asks(piece: str) -> bool:
+    """A piece that opens with a question word, or names its subject first ("the Security Forum, what is
+    it")."""
+    return bool(
+        _INTERROGATIVE.match(piece) or (_INTERROGATIVE.match(piece.split(",", 1)[-1]) and "," in piece)
+    )
+
+
 def question_parts(raw: str) -> list[str]:
     """The questions a message asks: its sentences and ", and who ..." clauses that are questions. A message
     with one question (or none recognisable) gives itself."""
     pieces = [p.strip() for p in _PART_BREAK.split(raw) if p and len(p.split()) >= 2]
-    asked = [p for p in pieces if p.rstrip().endswith("?") or _INTERROGATIVE.match(p.lower())]
+    asked = [p for p in pieces if p.rstrip().endswith("?") or _asks(p.lower())]
     return asked if len(asked) > 1 or (asked and len(pieces) > 1) else [raw]
 
 

@@ -115,7 +115,8 @@ def resolve_generic(intent: str, reading: Reading, model: GuidelineModel, previo
     """Intents that only say what kind of thing is asked get their subject from the question (the actor
     it names, the concern it describes) or from the conversation's previous answer."""
     if intent == "what_is_actor":
-        described = [model.actors[a].describe for a in reading.named if model.actors[a].describe]
+        about = reading.named or ([reading.asker] if reading.asker else [])
+        described = [model.actors[a].describe for a in about if model.actors[a].describe]
         return [f"clause:{c}" for c in described[:2] if c]
     if intent == "contact_generic":
         slots = reading.slots

@@ -24,6 +24,7 @@ class Glossary:
     swedish: dict[str, str]
     abbreviations: dict[str, str]
     names: tuple[str, ...] = ()
+    framing: tuple[str, ...] = ()
 
     def _lookup(self, table: dict[str, str], word: str, swedish: bool) -> str | None:
         if word in table:
@@ -64,6 +65,8 @@ class Glossary:
     def _plain_name(self, folded: str) -> str:
         for name in self.names:
             folded = folded.replace(name, " the guidelines ")
+        for phrase in self.framing:
+            folded = folded.replace(phrase, " ")
         return folded
 
     def expand(self, question: str, language: str) -> str:
@@ -92,4 +95,5 @@ def glossary() -> Glossary:
         swedish=dict(data.get("swedish", {})),
         abbreviations=dict(data.get("abbreviations", {})),
         names=tuple(sorted((str(n) for n in data.get("names", [])), key=len, reverse=True)),
+        framing=tuple(str(p) for p in data.get("framing", [])),
     )

@@ -62,9 +62,12 @@ def open_intents(index_dir: Path, encoder: Any, terms: Glossary) -> IntentIndex:
     """The model's labelled example questions, embedded as questions are (glossary applied)."""
     model = guideline_model()
     examples = model.examples()
-    texts = [terms.expand(q, detect_language(q)) for _, q in examples]
-    vectors = open_unit_vectors(index_dir, texts, encoder, MODEL_NAME)
-    return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names)
+    languages = [detect_language(q) for _, q in examples]
+    texts = [terms.expand(q, language) for (_, q), language in zip(examples, languages, strict=True)]
+    # The situation is the slot reader's to read; in the examples it would only pull a question towards
+    # the intents whose examples happen to name the same situation.
+    vectors = open_unit_vectors(index_dir, [model.without_situation(t) for t in texts], encoder, MODEL_NAME)
+    return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names, languages)
 
 
 def open_retriever(settings: Settings | None = None) -> Retriever:

@@ -32,6 +32,7 @@ class IntentIndex:
         vectors: np.ndarray,
         texts: Sequence[str] = (),
         lexical_text: Callable[[str], str] = str.lower,
+        languages: Sequence[str] = (),
     ) -> None:
         self.lexical_text = lexical_text
         order = sorted(range(len(labels)), key=lambda i: labels[i])
@@ -42,37 +43,42 @@ class IntentIndex:
         self._starts = np.array([self.labels.index(n) for n in names], dtype=np.int64)
         ordered = [texts[i] for i in order] if texts else []
         self.texts = ordered
+        # Swedish examples, put in the guidelines' words, are bags of English keywords: they stand for
+        # Swedish questions, which read the same way, and would crowd out English ones.
+        self._swedish = (
+            np.array([languages[i] == "sv" for i in order]) if languages else np.zeros(len(order), bool)
+        )
         plain = [lexical_text(t) for t in ordered]
         self._bm25 = (
             BM25([Passage(str(i), "", "", "", t, t) for i, t in enumerate(plain)]) if ordered else None
         )
 
     def similarities(
-        self, queries: Any, texts: Sequence[str] = (), leave_out: int | None = None
+        self, queries: Any, texts: Sequence[str] = (), languages: Sequence[str] = ()
     ) -> np.ndarray:
-        """Hybrid similarity of each query to each example; `leave_out` drops one example (for fitting)."""
+        """Hybrid similarity of each query to each example."""
         sims = as_matrix(queries) @ self.vectors.T
         if self._bm25 is not None and texts:
             for row, text in zip(sims, texts, strict=True):
                 lexical = np.asarray(self._bm25.scores(self.lexical_text(text)), dtype=np.float32)
-                if leave_out is not None:
-                    lexical[leave_out] = 0.0
                 top = float(lexical.max())
                 if top > 0:
                     row += LEXICAL_WEIGHT * lexical / top
-        if leave_out is not None:
-            sims[:, leave_out] = -1.0
+        for row, language in zip(sims, languages, strict=False):
+            if language != "sv":
+                row[self._swedish] = -1.0
         return sims
 
     def label_scores(self, sims: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(sims, self._starts, axis=1)
 
-    def scores(self, queries: Any, texts: Sequence[str] = ()) -> list[tuple[tuple[str, float], ...]]:
-        """For each query vector (and its text, for the lexical part): (label, score) for every label, best
-        first."""
+    def scores(
+        self, queries: Any, texts: Sequence[str] = (), languages: Sequence[str] = ()
+    ) -> list[tuple[tuple[str, float], ...]]:
+        """For each query vector (and its text and language): (label, score) for every label, best first."""
         if not len(self.labels):
             return [() for _ in range(len(queries))]
-        best = self.label_scores(self.similarities(queries, texts))
+        best = self.label_scores(self.similarities(queries, texts, languages))
         out = []
         for row in best:
             ranked = np.argsort(-row)

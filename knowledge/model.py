@@ -123,16 +123,27 @@ class GuidelineModel:
     situation_words: frozenset[str] = frozenset()
 
     def examples(self) -> list[tuple[str, str]]:
-        """(label, question) for every labelled example: an intent id, `out:<kind>` or `handover`."""
+        """(label, text) for every labelled example: an intent id, `out:<kind>` or `handover`. An intent's
+        examples are its questions and, in both languages, the statement it answers with first: a question
+        that uses the statement's own words is close to it."""
         out = [(i.id, q) for i in self.intents.values() for q in i.examples]
+        out += [
+            (i.id, t)
+            for i in self.intents.values()
+            if i.refs
+            for t in (i.refs[0].clause.lead.en, i.refs[0].clause.lead.sv)
+        ]
         out += [(f"out:{k.id}", q) for k in self.out_of_scope.values() for q in k.examples]
         return out + [("handover", q) for q in self.handover]
+
+    def without_situation(self, text: str) -> str:
+        """Lower-case text without the words of the situation (research, programme, course, formal...)."""
+        return " ".join(w for w in text.lower().split() if w.strip("?.,!:;") not in self.situation_words)
 
     def without_names(self, text: str) -> str:
         """Lower-case text without the actors' names and the words of the situation: what is left says
         what is asked."""
-        unnamed = _names_pattern(self).sub(" ", text.lower())
-        return " ".join(w for w in unnamed.split() if w.strip("?.,!:;") not in self.situation_words)
+        return self.without_situation(_names_pattern(self).sub(" ", text.lower()))
 
     def contact_actor(self, contact_id: str) -> Actor | None:
         return next((a for a in self.actors.values() if a.contact == contact_id), None)

@@ -65,7 +65,9 @@ class HybridRetriever:
         expanded = [self.glossary.expand(q, lang) for q, lang in zip(questions, languages, strict=True)]
         vectors = self.encoder.encode(expanded)
         dense = self._dense(vectors)
-        intents = self.intents.scores(vectors, expanded) if self.intents else [() for _ in questions]
+        intents = (
+            self.intents.scores(vectors, expanded, languages) if self.intents else [() for _ in questions]
+        )
         return [
             replace(self._fuse(q, lang, text, sims, k), intents=near)
             for q, lang, text, sims, near in zip(questions, languages, expanded, dense, intents, strict=True)

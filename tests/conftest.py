@@ -15,6 +15,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DEV_SET = SHARED / "eval" / "dev.yaml"
+# The development sets: the shared ones and ribot's own third one (tests/data/holdout.yaml is never tuned on).
+DEV_SETS = [DEV_SET, SHARED / "eval" / "dev2.yaml", REPO / "tests" / "data" / "dev3.yaml"]
 
 
 @pytest.fixture(scope="session")

@@ -18,17 +18,24 @@ def _without_triage(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "triage"}
 
 
-def test_dev_set_meets_the_thresholds_and_beats_the_langchain_baseline(
-    answerer: Any, dev_set: dict[str, Any]
-) -> None:
+def test_the_development_sets_meet_the_bar_and_beat_the_langchain_baseline(answerer: Any) -> None:
+    """On dev.yaml and dev2.yaml together: Recall@3 0.95, top-1 0.9, lead correct 0.9, every routing check
+    and answer fact right, every out-of-scope request declined and nothing in scope declined."""
     from knowledge.baseline import baseline_ranked
+    from tests.conftest import DEV_SETS
 
-    report = evaluate(_without_triage(dev_set), answerer, baseline=baseline_ranked)
-    assert report["recall_at_3"] >= 0.95 and report["mrr"] >= 0.90, report["failures"]
-    assert report["routing"][0] == report["routing"][1] >= 5
-    assert report["facts"][0] == report["facts"][1] >= 3
+    data: dict[str, list[Any]] = {"questions": [], "out_of_scope": []}
+    for path in DEV_SETS[:2]:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in data:
+            data[key] += loaded.get(key) or []
+    report = evaluate(data, answerer, baseline=baseline_ranked)
+    assert report["recall_at_3"] >= 0.95 and report["top1"] >= 0.9, report["failures"]
+    assert report["lead_correct"] >= 0.9, report["failures"]
+    assert report["routing"][0] == report["routing"][1] >= 15, report["failures"]
+    assert report["facts"][0] == report["facts"][1] >= 50, report["failures"]
     assert report["not_declined"] == [] and report["wrongly_declined"] == []
-    assert report["quotes"][0] == report["quotes"][1] >= len(dev_set["questions"])
+    assert report["quotes"][0] == report["quotes"][1] >= len(data["questions"])
     base = report["baseline"]
     assert report["recall_at_3"] >= base["recall_at_3"] and report["mrr"] > base["mrr"]
 
@@ -51,13 +58,6 @@ def test_ethics_committee_is_never_the_first_contact(answerer: Any) -> None:
             assert ids.index("network_coordinator") < ids.index("ethics_committee")
 
 
-def test_swedish_questions_are_answered_in_english_and_say_so(answerer: Any) -> None:
-    answer = answerer.ask("Vem ska informeras om resultatet av riskbedömningen i forskningen?")
-    assert answer.language == "sv" and answer.grounded
-    assert answer.citations[0].section == "3.2"
-    assert "engelska" in answer.answer and "English" in answer.answer
-
-
 def test_uncovered_requests_say_why_and_offer_a_person(answerer: Any) -> None:
     answer = answerer.ask("Which countries are blacklisted for research partnerships?")
     assert not answer.grounded and answer.citations == ()
@@ -65,24 +65,12 @@ def test_uncovered_requests_say_why_and_offer_a_person(answerer: Any) -> None:
     assert [c.id for c in answer.contacts] == ["network_coordinator"]
 
 
-def test_the_lead_is_a_sentence_of_the_quoted_passages_with_its_source(answerer: Any) -> None:
+def test_the_lead_names_the_section_of_each_statement_it_rests_on(answerer: Any) -> None:
     answer = answerer.ask("Who is responsible for collaborations at programme level?")
-    assert answer.answer.startswith(
-        "According to section 3.2 (Division of responsibilities), in first and second"
-    )
-    assert "programme-responsible board (UN/PN)" in answer.answer
-    first = answer.answer.split(", ", 1)[1].split(". ")[0]
-    assert any(f"I{first[1:]}" in c.quote for c in answer.citations)
-
-
-def test_the_lead_adds_the_english_footnote_its_sentence_points_to(answerer: Any) -> None:
-    answer = answerer.ask(
-        "Who receives the outcome of the risk assessment in first and second cycle education?"
-    )
-    assert "reported to the head of department" in answer.answer
-    assert "the head of department is equivalent to the dean for higher education" in answer.answer
-    research = answerer.ask("Who carries out the risk assessment for an individual research collaboration?")
-    assert "dean" not in research.answer
+    text = answer.answer.split("\n\n", 1)[0]
+    assert "programme-responsible board (UN/PN)" in text and text.rstrip(".").endswith("(3.2)")
+    assert answer.citations[0].section == "3.2"
+    assert "programme-responsible board (UN/PN)" in answer.citations[0].quote
 
 
 def test_eval_scores_the_triage_cases_with_the_same_answerer(answerer: Any, dev_set: dict[str, Any]) -> None:
