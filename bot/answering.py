@@ -45,8 +45,8 @@ class Scope:
 PART_WEIGHT = 0.6
 # Intents that ask for nothing of their own ("is that right?"): the rest of the message says what.
 VAGUE = frozenset({"check"})
-# How much an intent loses when its form cannot answer the message's question word. Set on the
-# development sets (shared/eval/dev*.yaml): it only needs to outweigh the word part of the score (0.2).
+# How much an intent loses when its form cannot answer the message's question word: more than the word
+# part of the score can give (0.2), so that shared words never make up for a wrong kind of answer.
 FORM_PENALTY = 0.2
 # Asking for help in general, when the message states a concern, is asking for the concern's contact.
 GENERAL_SUPPORT = frozenset({"support"})

@@ -59,7 +59,11 @@ def test_an_unclear_situation_lists_the_cases_and_offers_the_assessment(answerer
     answer = answerer.ask("Whose task is the risk assessment?")
     text = lead(answer)
     assert text.startswith("It depends") and answer.offer_assessment
-    for role in ("individual researcher/supervisor", "research group and department", "programme-responsible board"):
+    for role in (
+        "individual researcher/supervisor",
+        "research group and department",
+        "programme-responsible board",
+    ):
         assert role in text
 
 
@@ -67,14 +71,22 @@ def test_an_unclear_situation_lists_the_cases_and_offers_the_assessment(answerer
     ("question", "section", "fact"),
     [
         ("Once the Security Forum has approved our partnership, can we sign?", "4.5", "advisory"),
-        ("I will send our plan to the ethics committee so that they can approve it.", "4.3", "advisory opinions"),
+        (
+            "I will send our plan to the ethics committee so that they can approve it.",
+            "4.3",
+            "advisory opinions",
+        ),
         (
             "Since the Animal Welfare Body only advises, we don't need to contact it for the rat studies our "
             "partner in Chile runs, right?",
             "4.4",
             "has to be contacted",
         ),
-        ("The International Office does the risk assessment for us, correct?", "3.2", "risk assessment is carried out"),
+        (
+            "The International Office does the risk assessment for us, correct?",
+            "3.2",
+            "risk assessment is carried out",
+        ),
     ],
 )
 def test_a_wrong_premise_is_corrected_first(answerer: Any, question: str, section: str, fact: str) -> None:
@@ -85,7 +97,9 @@ def test_a_wrong_premise_is_corrected_first(answerer: Any, question: str, sectio
 
 
 def test_a_true_premise_is_not_contradicted(answerer: Any) -> None:
-    answer = answerer.ask("The Animal Welfare Body has to be contacted when a partner abroad runs our mouse studies, right?")
+    answer = answerer.ask(
+        "The Animal Welfare Body has to be contacted when a partner abroad runs our mouse studies, right?"
+    )
     assert not lead(answer).startswith("No") and "has to be contacted" in lead(answer)
 
 
@@ -149,9 +163,21 @@ def test_document_data_is_answered_with_the_fact(answerer: Any, question: str, f
 @pytest.mark.parametrize(
     ("question", "section", "fact"),
     [
-        ("What are the Swedish Research Council's national guidelines called?", "fn1", "Vägledande nationella riktlinjer"),
-        ("Is there a KI guideline on radiation safety that these guidelines refer to?", "fn2", "strålsäkerhet"),
-        ("Which guideline covers ethics for human research outside Sweden?", "fn3", "humanforskning utanför Sverige"),
+        (
+            "What are the Swedish Research Council's national guidelines called?",
+            "fn1",
+            "Vägledande nationella riktlinjer",
+        ),
+        (
+            "Is there a KI guideline on radiation safety that these guidelines refer to?",
+            "fn2",
+            "strålsäkerhet",
+        ),
+        (
+            "Which guideline covers ethics for human research outside Sweden?",
+            "fn3",
+            "humanforskning utanför Sverige",
+        ),
         ("Is there a code of conduct for students going on international mobility?", "fn4", "Uppförandekod"),
         ("What does the delegation footnote refer to?", "fn6", "besluts- och delegationsordning"),
     ],
@@ -185,13 +211,19 @@ def test_near_misses_are_declined_with_a_reason(answerer: Any, question: str, re
 
 
 def test_a_scope_the_text_states_is_respected(answerer: Any) -> None:
-    answer = answerer.ask("We run zebrafish experiments here at KI in Huddinge. Must we contact the Animal Welfare Body?")
+    answer = answerer.ask(
+        "We run zebrafish experiments here at KI in Huddinge. Must we contact the Animal Welfare Body?"
+    )
     assert not answer.grounded and "international activities" in answer.answer
 
 
 @pytest.mark.parametrize(
     "question",
-    ["who signs off on our collab in the end?? 🙏", "ombudsman - independent or not", "5 areas of risk assesment pls"],
+    [
+        "who signs off on our collab in the end?? 🙏",
+        "ombudsman - independent or not",
+        "5 areas of risk assesment pls",
+    ],
 )
 def test_casual_phrasings_are_answered(answerer: Any, question: str) -> None:
     assert answerer.ask(question).grounded
