@@ -43,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin, each run
     url = args.database_url or settings.db_url
     engine = make_engine(url)
     try:

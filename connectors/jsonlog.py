@@ -55,6 +55,7 @@ def configure_logging(level: str = "info", stream: Any = None, console: Any = No
     console_logger.propagate = False
     console_logger.setLevel(logging.INFO)
     logging.getLogger("aiohttp.access").disabled = True  # the request middleware logs every request
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin, every run
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread

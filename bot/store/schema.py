@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, column, inspect, select, table
 
 import bot.store.escalation_tables
 import bot.store.models
@@ -24,6 +24,7 @@ metadata: MetaData = Base.metadata
 # Compared beyond alembic's defaults: column types and server defaults, so that a changed String length or
 # default is a difference too.
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config() -> Config:
@@ -59,9 +60,20 @@ class SchemaState:
         return self.current is not None and not self.known
 
 
-def schema_state(engine: Engine) -> SchemaState:
+def current_revision(engine: Engine) -> str | None:
+    """The revision in alembic's version table (None: an empty database). Read directly rather than through
+    a MigrationContext, which logs two lines each time: a server waiting for the schema asks every 2 s."""
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        revision: str | None = connection.execute(
+            select(column("version_num")).select_from(table(VERSION_TABLE))
+        ).scalar()
+        return revision
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    current = current_revision(engine)
     return SchemaState(current=current, head=head_revision(), known=current in known_revisions())
 
 

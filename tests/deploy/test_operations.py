@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,31 @@ from tests.deploy.tools import REPO, project_version, ribot_env, run, system_too
 def test_version_is_the_projects() -> None:
     done = run([venv_tool("ribot"), "--version"])
     assert (done.returncode, done.stdout.strip()) == (0, f"ribot {project_version()}")
+
+
+class Lines:
+    """Reads a pipe on a thread of its own, so a test can wait for a line while the process runs."""
+
+    def __init__(self, pipe: Any) -> None:
+        self._lines: list[str] = []
+        self._new = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: Any) -> None:
+        for line in pipe:
+            with self._new:
+                self._lines.append(line)
+                self._new.notify_all()
+
+    def wait_for(self, fragment: str, timeout: float) -> None:
+        with self._new:
+            found = self._new.wait_for(lambda: any(fragment in line for line in self._lines), timeout)
+        assert found, f"no line with {fragment!r} in {timeout} s: {''.join(self._lines)[-2000:]}"
+
+    def text(self) -> str:
+        self._thread.join(30)
+        return "".join(self._lines)
 
 
 def free_port() -> int:
@@ -84,9 +110,11 @@ def test_a_server_that_does_not_migrate_waits_for_ribot_migrate(
         command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     base = f"http://127.0.0.1:{port}"
+    log = Lines(server.stderr)
     try:
         wait_for(f"{base}/healthz", 200, 60)
-        time.sleep(8)  # the model and index load in a few seconds; the schema never comes by itself
+        log.wait_for('"msg": "waiting for the database schema"', 180)  # model and index are in by then
+        time.sleep(3)  # a poll or two later, still waiting: the schema never comes by itself
         code, body = get(f"{base}/readyz")
         assert (code, json.loads(body)["status"]) == (503, "starting")
         migrated = run([venv_tool("ribot"), "migrate"], env=env, cwd=tmp_path)
@@ -103,7 +131,8 @@ def test_a_server_that_does_not_migrate_waits_for_ribot_migrate(
         assert {"python_info", "python_gc_objects_collected"} <= metrics
     finally:
         server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=60)
+        out, _ = server.communicate(timeout=60)
+        err = log.text()
     assert server.returncode == 0, err
     stdout = [json.loads(line) for line in out.splitlines()]  # fails on any line that is not JSON
     stderr = [json.loads(line) for line in err.splitlines()]
@@ -114,7 +143,9 @@ def test_a_server_that_does_not_migrate_waits_for_ribot_migrate(
     ]
     assert stdout[0]["url"] == f"{base}/"
     messages = [line["msg"] for line in stderr]
-    assert "waiting for the database schema" in messages and "migrating the database" not in messages
+    assert messages.count("waiting for the database schema") == 1  # logged once, not at every poll
+    assert "migrating the database" not in messages
+    assert not any(message.startswith(("Context impl", "setup plugin")) for message in messages)
     assert (
         messages.index("waiting for the database schema")
         < messages.index("ready")
