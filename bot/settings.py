@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +20,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; unset: SQLite in the data dir"
     )
     conversation_ttl_hours: int = 72
+    migrate_on_start: bool = Field(
+        default=True, description="false: the server waits for `ribot migrate` instead of migrating itself"
+    )
+    schema_wait_seconds: float = Field(
+        default=600, ge=0, description="how long a server waits for the schema"
+    )
 
     host: str = "127.0.0.1"
     port: int = 3978
@@ -90,6 +98,16 @@ class Settings(BaseSettings):
     review_oidc_coordinator_group: str | None = Field(
         default=None, description="a groups or roles claim value that grants coordinator access"
     )
+
+    def teams_sdk_environment(self) -> dict[str, str]:
+        """The Agents SDK's own CONNECTIONS__… settings (AUTHTYPE, CERTPFXFILE, …): `.env`, then the
+        environment over it, as for every other setting."""
+        env_file = self.model_config.get("env_file")
+        values = (
+            dict(dotenv_values(env_file)) if isinstance(env_file, str) and Path(env_file).is_file() else {}
+        )
+        values.update(os.environ)
+        return {k: v for k, v in values.items() if k.startswith("CONNECTIONS__") and v is not None}
 
     @property
     def db_url(self) -> str:

@@ -21,7 +21,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("connectors.cli_escalations", "delete old conversations and closed escalations"),
     "export-user": ("connectors.cli_escalations", "print one user's stored data"),
     "teams-package": ("connectors.cli_teams", "build the Teams app upload zip"),
+    "migrate": ("connectors.cli_migrate", "bring the database schema to the newest migration (--check)"),
 }
+
+
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ribot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ribot", description="KI's responsible-internationalisation assistant"
     )
+    parser.add_argument("--version", action="version", version=f"ribot {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)

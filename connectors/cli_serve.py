@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Callable
 
 from aiohttp import web
@@ -20,6 +19,7 @@ from aiohttp import web
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger("ribot.serve")
+console = logging.getLogger("ribot.console")  # JSON lines on stdout, for the person who started the server
 
 
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(serve(settings))
     except TeamsConfigError as exc:
-        print(f"ribot serve: {exc}", file=sys.stderr)
+        log.error(f"ribot serve: {exc}")
         return 2
     except OSError as exc:
-        print(f"ribot serve: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        log.error(f"ribot serve: cannot listen on {settings.host}:{settings.port}: {exc}")
         return 1
     return 0
 
@@ -85,7 +85,8 @@ async def run_app(
         await site.start()
         port = _bound_port(runner) or settings.port
         if announce:
-            print(f"ribot is listening on {url_of(settings, port)}  (Ctrl+C stops it)", flush=True)
+            url = url_of(settings, port)
+            console.info(f"ribot is listening on {url}  (Ctrl+C stops it)", extra={"url": url})
             _announce_ready(app)
         log.info("listening", extra={"host": settings.host, "port": port})
         if on_listen is not None:
@@ -106,13 +107,13 @@ def _announce_ready(app: web.Application) -> None:
     services = app.get(SERVICES)
     if services is None:
         return
-    print("loading the model and the knowledge base (the index is built on first start)…", flush=True)
+    console.info("loading the model and the knowledge base (the index is built on first start)…")
 
     def loaded(done: Services) -> None:
         if done.ready:
-            print("ribot is ready.", flush=True)
+            console.info("ribot is ready.")
         else:
-            print(f"ribot could not start answering: {done.load_error}", flush=True)
+            console.error(f"ribot could not start answering: {done.load_error}")
 
     services.on_loaded(loaded)
 

@@ -1,7 +1,8 @@
 """`ribot teams-package`: the zip to upload to Teams (manifest.json, color.png, outline.png).
 
-The manifest in deploy/teams/ has `${{NAME}}` placeholders; this fills them in from the command line and the
-Teams settings, checks the result against the rules Teams enforces on upload, and writes the zip.
+The manifest in connectors/teams_app/ (installed with ribot) has `${{NAME}}` placeholders; this fills them in
+from the command line and the Teams settings, checks the result against the rules Teams enforces on upload,
+and writes the zip. The privacy statement and terms of use are the organisation's own: they have no default.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy" / "teams"
+APP_SOURCE = Path(__file__).resolve().parent / "teams_app"
 DEFAULT_OUTPUT = Path("dist") / "ribot-teams.zip"
-DEFAULT_URL = "https://ki.se/en"
+DEFAULT_WEBSITE = "https://ki.se/en"
 ICON_SIZES = {"color.png": 192, "outline.png": 32}
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -33,10 +34,10 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--bot-id", help="the bot's Entra app (client) id; default: the configured client id")
     parser.add_argument("--app-id", help="the Teams app id (a GUID); default: the bot id")
     parser.add_argument("--version", dest="app_version", default="1.0.0", help="app version, e.g. 1.0.0")
-    parser.add_argument("--website-url", default=DEFAULT_URL)
-    parser.add_argument("--privacy-url", default=DEFAULT_URL)
-    parser.add_argument("--terms-url", default=DEFAULT_URL)
-    parser.add_argument("--source", type=Path, default=DEPLOY_DIR, help="folder with manifest.json and icons")
+    parser.add_argument("--website-url", default=DEFAULT_WEBSITE, help=f"default: {DEFAULT_WEBSITE}")
+    parser.add_argument("--privacy-url", required=True, help="the app's privacy statement (https://)")
+    parser.add_argument("--terms-url", required=True, help="the app's terms of use (https://)")
+    parser.add_argument("--source", type=Path, default=APP_SOURCE, help="folder with manifest.json and icons")
     parser.add_argument("--output", "-o", type=Path, default=DEFAULT_OUTPUT, help="where to write the zip")
 
 

@@ -1,8 +1,18 @@
-"""Prometheus metrics of one server: requests and latency per surface, answering batches, readiness."""
+"""Prometheus metrics of one server: requests and latency per surface, answering batches, readiness, and the
+process itself (CPU, memory, open files, start time; Python's version and garbage collector)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 SURFACES = ("web", "api", "slack", "teams", "review", "ops")
@@ -33,6 +43,9 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.requests = Counter(
             "ribot_http_requests",
             "HTTP requests answered, by surface, method and status code",

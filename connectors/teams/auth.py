@@ -8,7 +8,6 @@ refuses to start rather than silently accepting unauthenticated traffic.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -79,7 +78,7 @@ def build_auth(settings: Settings, environ: Mapping[str, str] | None = None) -> 
         anonymous = AgentAuthConfiguration(anonymous_allowed=True)
         manager = MsalConnectionManager(connections_configurations={SERVICE_CONNECTION: anonymous})
         return TeamsAuth(anonymous=True, client_id=None, connections=manager)
-    config = _sdk_configuration(settings, os.environ if environ is None else environ)
+    config = _sdk_configuration(settings, settings.teams_sdk_environment() if environ is None else environ)
     manager = MsalConnectionManager(**config)
     return TeamsAuth(anonymous=False, client_id=settings.teams_client_id, connections=manager)
 

@@ -11,17 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.base import utcnow
-
-metadata = sa.MetaData()
-
-platform_refs = sa.Table(
-    "platform_refs",
-    metadata,
-    sa.Column("platform", sa.String(32), primary_key=True),
-    sa.Column("conversation_id", sa.String(512), primary_key=True),
-    sa.Column("reference", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-)
+from bot.store.platform_refs import platform_refs
 
 MAX_REFERENCE_CHARS = 16_000
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+APP_DIR = HERE.parent.parent / "connectors" / "teams_app"  # packaged with ribot, for `ribot teams-package`
 PLUM = (0x87, 0x00, 0x52)
 WHITE = (0xFF, 0xFF, 0xFF)
 SAMPLES = 4
@@ -108,8 +109,8 @@ def outline_icon(size: int = 32) -> bytes:
 
 
 def main() -> None:
-    (HERE / "color.png").write_bytes(color_icon())
-    (HERE / "outline.png").write_bytes(outline_icon())
+    (APP_DIR / "color.png").write_bytes(color_icon())
+    (APP_DIR / "outline.png").write_bytes(outline_icon())
 
 
 if __name__ == "__main__":
