@@ -16,9 +16,10 @@ from sqlalchemy import Engine, MetaData, column, inspect, select, table
 import bot.store.escalation_tables
 import bot.store.models
 import bot.store.platform_refs
+import bot.store.rate_limits
 from bot.store.base import MIGRATIONS, Base
 
-MODEL_MODULES = (bot.store.models, bot.store.escalation_tables, bot.store.platform_refs)
+MODEL_MODULES = (bot.store.models, bot.store.escalation_tables, bot.store.platform_refs, bot.store.rate_limits)
 metadata: MetaData = Base.metadata
 
 # Compared beyond alembic's defaults: column types and server defaults, so that a changed String length or
