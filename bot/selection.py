@@ -23,7 +23,11 @@ def fit(scope: Scope, excluded: Scope, slots: dict[str, str]) -> Fit:
         return Fit.CONTRADICTED
     if excluded and all(slots.get(slot) in values for slot, values in excluded.items()):
         return Fit.CONTRADICTED
-    if all(slot in slots for slot in scope) and all(slot in slots for slot in excluded):
+    # the exclusion is ruled out once one of its conditions is known not to hold
+    excluded_settled = not excluded or any(
+        slot in slots and slots[slot] not in values for slot, values in excluded.items()
+    )
+    if all(slot in slots for slot in scope) and excluded_settled:
         return Fit.EXACT
     return Fit.OPEN
 

@@ -1,67 +1,106 @@
-"""The outcome of an assessment: CONTRACT's `done` object, built from the flow's rules for the known slots.
-ribot states who is responsible, who is told and who decides; it never approves or rejects anything."""
+"""The outcome of an assessment: CONTRACT's `done` object, read from the model of the guidelines for the
+known slots. Who carries out, who is told and who decides are the roles the model's clauses give for this
+situation; the statements are those clauses said plainly, each citing its sentence verbatim. ribot states
+who is responsible, who is told and who decides; it never approves or rejects anything."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from knowledge.triage_flow import Flow, Rule, matches
+from bot.routing import order_contacts
+from bot.selection import Fit, fit
+from knowledge.model import Clause, GuidelineModel, guideline_model
+from knowledge.triage_flow import Flow, Ref, matches
 from knowledge.types import Citation
 
 
 class IncompleteTriage(ValueError):
-    """No routing rule applies yet: a slot the rules need is still unknown."""
+    """A slot the outcome needs is still unknown."""
 
 
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+def _clauses(ref: Ref, known: dict[str, str], model: GuidelineModel) -> list[Clause]:
+    """The clauses whose scope the known slots meet exactly: an outcome states nothing conditional."""
+    if not matches(ref.when, known):
+        return []
+    if ref.intent is not None:
+        refs = model.intents[ref.intent].refs
+        return [r.clause for r in refs if fit(r.scope, r.excluded, known) is Fit.EXACT]
+    clause = model.clauses[str(ref.clause)]
+    return [clause] if fit(clause.scope, clause.excluded, known) is Fit.EXACT else []
 
 
-def _contacts(flow: Flow, rules: list[Rule], language: str) -> list[dict[str, Any]]:
-    from knowledge.contacts import contact, contact_rank
-
-    why: dict[str, str | None] = {}
-    for rule in rules:
-        for entry in rule.contacts:
-            if entry.id not in why or entry.why is not None:
-                why[entry.id] = entry.why.get(language) if entry.why else why.get(entry.id)
-    ordered = sorted(why, key=contact_rank)
-    return [contact(cid, why[cid], language).to_json() for cid in ordered]
+def _role(ref: Ref, known: dict[str, str], model: GuidelineModel) -> str | None:
+    for clause in _clauses(ref, known, model):
+        for kind in ref.roles:
+            if kind in clause.roles:
+                return clause.roles[kind]
+    return None
 
 
-def _citations(citations: list[Citation]) -> list[dict[str, Any]]:
-    seen: dict[tuple[str, str], Citation] = {}
-    for c in citations:
-        seen.setdefault((c.section, c.quote), c)
-    return [c.to_json() for c in seen.values()]
+def _rule(flow: Flow, known: dict[str, str], model: GuidelineModel) -> str | None:
+    """The clause that says who is responsible in this situation."""
+    ref = flow.outcome.roles["responsible"]
+    return next((c.id for c in _clauses(ref, known, model) if set(ref.roles) & set(c.roles)), None)
+
+
+def _statement_clauses(flow: Flow, known: dict[str, str], model: GuidelineModel) -> list[Clause]:
+    found = [c for ref in flow.outcome.statements for c in _clauses(ref, known, model)]
+    for slot, concern in flow.concerns.items():
+        if known.get(slot) == "yes":
+            found += [model.clauses[cid] for cid in concern.clauses]
+    return list({c.id: c for c in found}.values())
+
+
+def _citations(flow: Flow, clauses: list[Clause], model: GuidelineModel) -> list[dict[str, Any]]:
+    """Each clause's sentence verbatim, the footnotes its passage points to, then the risk areas (3.1)."""
+    footnotes = {c.section: c for c in model.clauses.values() if c.section.startswith("fn")}
+    cited: dict[tuple[str, str], Citation] = {}
+    for clause in clauses:
+        title = model.section_titles.get(clause.section, clause.section)
+        cited.setdefault((clause.section, clause.quote), Citation(clause.section, title, clause.quote, 1.0))
+        for note in clause.footnotes:
+            text = footnotes[note]
+            cited.setdefault((note, text.quote), Citation(note, model.section_titles[note], text.quote, 1.0))
+    for citation in flow.risk_citations:
+        cited.setdefault((citation.section, citation.quote), citation)
+    return [c.to_json() for c in cited.values()]
+
+
+def _contacts(
+    flow: Flow, clauses: list[Clause], known: dict[str, str], language: str
+) -> list[dict[str, Any]]:
+    rules = [r for r in flow.outcome.contacts if matches(r.when, known)]
+    ids = [cid for c in clauses for cid in c.contacts] + [r.id for r in rules]
+    why = {r.id: r.why.get(language) for r in rules if r.why}
+    out = []
+    for ref in order_contacts(ids, language):
+        data = ref.to_json()
+        data["why"] = why.get(ref.id, data["why"])
+        out.append(data)
+    return out
 
 
 def build_outcome(flow: Flow, known: dict[str, str], language: str = "en") -> dict[str, Any]:
-    route = flow.route(known)
-    if route is None:
-        raise IncompleteTriage(f"no routing rule applies to {known}")
-    rules = [route, *(r for r in flow.additions if matches(r.when, known))]
-    statement_ids = _unique([s for r in rules for s in r.statements])
-    statements = [flow.statements[s] for s in statement_ids]
-    cited = [c for s in statements for c in s.citations] + list(flow.risk_citations)
+    open_slots = [q.slot for q in flow.questions if q.slot not in known and matches(q.when, known)]
+    if "area" not in known or open_slots:
+        raise IncompleteTriage(f"still unknown: {open_slots or ['area']}")
+    model = guideline_model()
+    roles = {key: _role(ref, known, model) for key, ref in flow.outcome.roles.items()}
+    clauses = _statement_clauses(flow, known, model)
     return {
-        "responsible": route.responsible,
-        "report_to": route.report_to,
-        "decides": route.decides or next((r.decides for r in rules if r.decides), None),
-        "ultimate_responsibility": route.ultimate,
-        "raise_with": _unique([role for r in rules for role in r.raise_with]),
-        "contacts": _contacts(flow, rules, language),
+        **roles,
+        "raise_with": list(
+            dict.fromkeys(role for when, role in flow.outcome.raise_with if matches(when, known))
+        ),
+        "contacts": _contacts(flow, clauses, known, language),
         "risk_areas": [a.id for a in flow.risk_areas],
         "risk_checklist": [
             {"id": a.id, "title": a.title.get(language), "prompt": a.prompt.get(language)}
             for a in flow.risk_areas
         ],
-        "statements": [
-            {"id": s.id, "text": s.text.get(language), "sections": _unique([c.section for c in s.citations])}
-            for s in statements
-        ],
-        "citations": _citations(cited),
-        "rule": route.id,
+        "statements": [{"id": c.id, "text": c.lead.get(language), "sections": [c.section]} for c in clauses],
+        "citations": _citations(flow, clauses, model),
+        "rule": _rule(flow, known, model) or (clauses[0].id if clauses else None),
         "slots": {slot: known[slot] for slot in flow.slots if slot in known},
         "language": language,
     }

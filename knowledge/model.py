@@ -18,7 +18,7 @@ import yaml
 
 from knowledge.corpus import MAIN_DOC, Document, guidelines
 from knowledge.text import sentences
-from knowledge.types import Text
+from knowledge.types import Passage, Text
 
 DATA = Path(__file__).parent / "data"
 MODEL_FILE = DATA / "model.yaml"
@@ -63,6 +63,7 @@ class Clause:
     contacts: tuple[str, ...] = ()
     must: bool = False
     also: bool = False
+    footnotes: tuple[str, ...] = ()  # the footnotes its passage points to
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class GuidelineModel:
     predicates: dict[str, Predicate]
     notes: dict[str, Text]
     situation_words: frozenset[str] = frozenset()
+    section_titles: dict[str, str] = field(default_factory=dict)
 
     def examples(self) -> list[tuple[str, str]]:
         """(label, text) for every labelled example: an intent id, `out:<kind>` or `handover`. An intent's
@@ -188,10 +190,10 @@ def _actor(aid: str, raw: Mapping[str, Any]) -> Actor:
     )
 
 
-def _locate(doc: Document, section: str, contains: str) -> tuple[str, str]:
-    """(passage id, sentence) of the one sentence of `section` that contains `contains`."""
+def _locate(doc: Document, section: str, contains: str) -> tuple[Passage, str]:
+    """(passage, sentence) of the one sentence of `section` that contains `contains`."""
     found = [
-        (p.id, s) for p in doc.passages() if p.section == section for s in sentences(p.text) if contains in s
+        (p, s) for p in doc.passages() if p.section == section for s in sentences(p.text) if contains in s
     ]
     if len(found) != 1:
         raise ModelError(f"statement phrase {contains!r} matches {len(found)} sentences in section {section}")
@@ -200,7 +202,8 @@ def _locate(doc: Document, section: str, contains: str) -> tuple[str, str]:
 
 def _statement(doc: Document, raw: Mapping[str, Any]) -> Statement:
     section = str(raw["at"]["section"])
-    passage_id, sentence = _locate(doc, section, str(raw["at"]["contains"]))
+    passage, sentence = _locate(doc, section, str(raw["at"]["contains"]))
+    passage_id = passage.id
     quote = str(raw.get("quote", sentence))
     if quote not in sentence:
         raise ModelError(f"quote {quote!r} is not part of its sentence in section {section}")
@@ -217,6 +220,7 @@ def _statement(doc: Document, raw: Mapping[str, Any]) -> Statement:
             contacts=tuple(c.get("contacts", [])),
             must=bool(c.get("must", False)),
             also=bool(c.get("also", False)),
+            footnotes=passage.footnotes,
         )
         for c in raw["clauses"]
     )
@@ -280,6 +284,7 @@ def build(model_raw: Mapping[str, Any], questions_raw: Mapping[str, Any], doc: D
         predicates={pid: _predicate(pid, raw) for pid, raw in model_raw["predicates"].items()},
         notes={aid: _text(raw) for aid, raw in model_raw.get("notes", {}).items()},
         situation_words=frozenset(str(w) for w in model_raw.get("situation_words", [])),
+        section_titles={sid: section.title for sid, section in doc.sections.items()},
     )
     check(model)
     return model

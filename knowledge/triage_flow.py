@@ -7,7 +7,7 @@ reach it."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -115,29 +115,38 @@ class Group:
 
 
 @dataclass(frozen=True)
-class Statement:
-    id: str
-    text: Text
-    citations: tuple[Citation, ...]
+class Concern:
+    """What a concern slot brings to an outcome and to answers: the clauses naming whom to turn to, the
+    intent a question about it is, and the reason of a hand-over (`person`) when it offers a person."""
+
+    clauses: tuple[str, ...]
+    intent: str
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A clause of the model, or the clauses an intent selects for the known slots."""
+
+    intent: str | None = None
+    clause: str | None = None
+    roles: tuple[str, ...] = ()
+    when: Condition = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ContactRule:
+    when: Condition
     id: str
     why: Text | None
 
 
 @dataclass(frozen=True)
-class Rule:
-    id: str
-    when: Condition
-    statements: tuple[str, ...]
+class OutcomeSpec:
+    roles: dict[str, Ref]
+    statements: tuple[Ref, ...]
     contacts: tuple[ContactRule, ...] = ()
-    responsible: str | None = None
-    report_to: str | None = None
-    decides: str | None = None
-    ultimate: str | None = None
-    raise_with: tuple[str, ...] = ()
+    raise_with: tuple[tuple[Condition, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,10 +165,10 @@ class Flow:
     roles: dict[str, Text]
     risk_areas: tuple[RiskArea, ...]
     risk_citations: tuple[Citation, ...]
-    statements: dict[str, Statement]
-    routing: tuple[Rule, ...]
-    additions: tuple[Rule, ...]
+    outcome: OutcomeSpec
     messages: dict[str, Text]
+    reads: dict[str, str]  # slot -> the reader of bot.slots that reads it from free text
+    concerns: dict[str, Concern]  # concern slots
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -174,9 +183,6 @@ class Flow:
     def relevant(self, slot: str, known: dict[str, str]) -> bool:
         """Whether the flow would ask for `slot`, given what is known."""
         return matches(self.question(slot).when, known)
-
-    def route(self, known: dict[str, str]) -> Rule | None:
-        return next((r for r in self.routing if matches(r.when, known)), None)
 
     def say(self, key: str, language: str, **values: object) -> str:
         """A message from the flow's `messages`, with `{name}` places filled in."""
@@ -223,21 +229,35 @@ def _question(raw: dict[str, Any]) -> Question:
     )
 
 
-def _rule(raw: dict[str, Any]) -> Rule:
-    contacts = tuple(
-        ContactRule(c["id"], _text(c["why"]) if "why" in c else None) for c in raw.get("contacts", [])
+def _ref(raw: dict[str, Any]) -> Ref:
+    return Ref(
+        intent=raw.get("intent"),
+        clause=raw.get("clause"),
+        roles=tuple(raw.get("roles", [])),
+        when=_condition(raw.get("when")),
     )
-    return Rule(
-        id=raw["id"],
-        when=_condition(raw["when"]),
-        statements=tuple(raw.get("statements", [])),
-        contacts=contacts,
-        responsible=raw.get("responsible"),
-        report_to=raw.get("report_to"),
-        decides=raw.get("decides"),
-        ultimate=raw.get("ultimate"),
-        raise_with=tuple(raw.get("raise_with", [])),
+
+
+def _outcome(raw: dict[str, Any]) -> OutcomeSpec:
+    return OutcomeSpec(
+        roles={key: _ref(r) for key, r in raw["roles"].items()},
+        statements=tuple(_ref(r) for r in raw["statements"]),
+        contacts=tuple(
+            ContactRule(_condition(c["when"]), c["id"], _text(c["why"]) if "why" in c else None)
+            for c in raw.get("contacts", [])
+        ),
+        raise_with=tuple((_condition(r["when"]), r["role"]) for r in raw.get("raise_with", [])),
     )
+
+
+def _concerns(slots: dict[str, Any]) -> dict[str, Concern]:
+    return {
+        slot: Concern(
+            tuple(spec["concern"]["clauses"]), spec["concern"]["intent"], spec["concern"].get("person")
+        )
+        for slot, spec in slots.items()
+        if "concern" in spec
+    }
 
 
 def _slot_values(schema: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -256,9 +276,6 @@ def validate(raw: Any, schema: dict[str, Any]) -> None:
 
 def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
     validate(raw, schema)
-    statements = {
-        sid: Statement(sid, _text(s["text"]), _citations(s["cite"])) for sid, s in raw["statements"].items()
-    }
     flow = Flow(
         slot_values=_slot_values(schema),
         slot_labels={slot: _text(s["label"]) for slot, s in raw["slots"].items()},
@@ -272,10 +289,10 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
             RiskArea(a["id"], _text(a["title"]), _text(a["prompt"])) for a in raw["risk_areas"]["areas"]
         ),
         risk_citations=_citations(raw["risk_areas"]["cite"]),
-        statements=statements,
-        routing=tuple(_rule(r) for r in raw["routing"]),
-        additions=tuple(_rule(r) for r in raw["additions"]),
+        outcome=_outcome(raw["outcome"]),
         messages={key: _text(t) for key, t in raw["messages"].items()},
+        reads={slot: str(spec["read"]) for slot, spec in raw["slots"].items()},
+        concerns=_concerns(raw["slots"]),
     )
     check(flow)
     return flow
@@ -295,23 +312,34 @@ def check(flow: Flow) -> None:
             raise FlowError(f"question {q.slot}: choices must be exactly {flow.slot_values[q.slot]}")
         if q.group is not None and (q.group not in flow.groups or q.option is None):
             raise FlowError(f"question {q.slot}: group {q.group!r} unknown or option text missing")
-    for rule in (*flow.routing, *flow.additions):
-        missing = [s for s in rule.statements if s not in flow.statements]
-        if missing:
-            raise FlowError(f"rule {rule.id}: unknown statements {missing}")
+    _check_model_refs(flow)
     if sorted({a.id for a in flow.risk_areas}) != sorted(a.id for a in flow.risk_areas):
         raise FlowError("risk areas must be distinct")
     _check_contacts(flow)
+
+
+def _check_model_refs(flow: Flow) -> None:
+    """Every clause and intent the flow names exists in the model of the guidelines."""
+    from knowledge.model import guideline_model
+
+    model = guideline_model()
+    refs = [*flow.outcome.roles.values(), *flow.outcome.statements]
+    refs += [Ref(intent=c.intent) for c in flow.concerns.values()]
+    refs += [Ref(clause=cid) for c in flow.concerns.values() for cid in c.clauses]
+    for ref in refs:
+        if ref.intent is not None and ref.intent not in model.intents:
+            raise FlowError(f"outcome: unknown intent {ref.intent!r}")
+        if ref.clause is not None and ref.clause not in model.clauses:
+            raise FlowError(f"outcome: unknown clause {ref.clause!r}")
 
 
 def _check_contacts(flow: Flow) -> None:
     from knowledge.contacts import all_contacts, contact_rank
 
     known = {c.id for c in all_contacts()}
-    for rule in (*flow.routing, *flow.additions):
-        unknown = [c.id for c in rule.contacts if c.id not in known]
-        if unknown:
-            raise FlowError(f"rule {rule.id}: unknown contacts {unknown}")
+    unknown = [c.id for c in flow.outcome.contacts if c.id not in known]
+    if unknown:
+        raise FlowError(f"outcome: unknown contacts {unknown}")
     if contact_rank("department_admin_support") > contact_rank("gvs"):
         raise FlowError("contacts: the department's administrative support comes before GVS (4.1)")
     gatekeepers = max(contact_rank("network_coordinator"), contact_rank("scientific_ombudsman"))

@@ -19,7 +19,12 @@ import bot.store.platform_refs
 import bot.store.rate_limits
 from bot.store.base import MIGRATIONS, Base
 
-MODEL_MODULES = (bot.store.models, bot.store.escalation_tables, bot.store.platform_refs, bot.store.rate_limits)
+MODEL_MODULES = (
+    bot.store.models,
+    bot.store.escalation_tables,
+    bot.store.platform_refs,
+    bot.store.rate_limits,
+)
 metadata: MetaData = Base.metadata
 
 # Compared beyond alembic's defaults: column types and server defaults, so that a changed String length or

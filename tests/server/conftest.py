@@ -44,10 +44,10 @@ class StubAnswerer:
         self.entered = threading.Event()
         self.lock = threading.Lock()
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context: object = None) -> Answer:
         return stub_answer(question)
 
-    def ask_many(self, questions: list[str]) -> list[Answer]:
+    def ask_many(self, questions: list[str], contexts: object = None) -> list[Answer]:
         with self.lock:
             self.batches.append(list(questions))
         self.entered.set()

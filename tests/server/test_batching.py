@@ -18,12 +18,12 @@ class Echo:
         self.hold.set()
         self.entered = threading.Event()
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context: object = None) -> Answer:
         if question == "poison":
             raise ValueError("cannot answer poison")
         return Answer(answer=question.upper(), grounded=True, citations=(), contacts=())
 
-    def ask_many(self, questions: list[str]) -> list[Answer]:
+    def ask_many(self, questions: list[str], contexts: object = None) -> list[Answer]:
         self.batches.append(list(questions))
         self.entered.set()
         self.hold.wait(10)

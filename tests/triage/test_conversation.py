@@ -211,7 +211,7 @@ def test_student_mobility_names_no_assessor_and_offers_the_international_office(
     assert outcome["responsible"] is None and outcome["report_to"] is None and outcome["decides"] is None
     assert [c["id"] for c in outcome["contacts"]] == ["international_office"]
     assert {"3", "fn4"} <= {c["section"] for c in outcome["citations"]}
-    assert "do not name anyone" in user.last.text
+    assert "name no one who assesses an individual student's exchange" in user.last.text
 
 
 def test_swedish_is_answered_in_swedish(chat: Callable[..., Chat]) -> None:

@@ -16,7 +16,7 @@ class RecordingAnswerer:
     def __init__(self) -> None:
         self.questions: list[str] = []
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, context: object = None) -> Answer:
         self.questions.append(question)
         passage = section_passages("3.2")[1]
         citation = Citation(section="3.2", title=passage.title, quote=passage.text, score=0.9)
