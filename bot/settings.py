@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     answer_workers: int = Field(default=1, ge=1, le=8, description="threads answering batches of questions")
     torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
+    inbox_lease_seconds: float = Field(
+        default=15.0, ge=1, le=600, description="how long a worker holds a delivery before others may take it"
+    )
+    inbox_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often to look for due ones")
 
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None

@@ -24,10 +24,12 @@ def mount(app: web.Application, services: Services) -> None:
     that must not run (a client id together with TEAMS_ANONYMOUS, or neither)."""
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 
+    from connectors.gateway import GATEWAY
     from connectors.teams.agent import TeamsAgent
     from connectors.teams.auth import build_auth, install_validation, require_token
     from connectors.teams.outbound import TeamsOutbound
     from connectors.teams.refs import ReferenceStore, engine_of
+    from connectors.teams.surface import TeamsSurface
 
     auth = build_auth(services.settings)
     adapter = CloudAdapter(connection_manager=auth.connections)
@@ -38,8 +40,10 @@ def mount(app: web.Application, services: Services) -> None:
             stores["teams"] = ReferenceStore(engine_of(services.db), "teams")
         return stores.get("teams")
 
-    agent = TeamsAgent(services, adapter, auth.connections, _claim_event, references, services.metrics)
+    gateway = app[GATEWAY]
+    agent = TeamsAgent(services, gateway, adapter, auth.connections, references)
     outbound = TeamsOutbound(adapter, auth, references)
+    gateway.add_surface(TeamsSurface(outbound))
     services.outbound.register("teams", outbound)
     channel = services.settings.teams_coordinator_channel
     if channel:
@@ -56,9 +60,3 @@ def mount(app: web.Application, services: Services) -> None:
     install_validation(app, auth)
     app.router.add_post(ROUTE, require_token(messages))
     log.info("Teams mounted at %s (%s)", ROUTE, "anonymous" if auth.anonymous else "token required")
-
-
-def _claim_event(db: Any, key: str) -> bool:
-    from bot.store.events import claim_event
-
-    return bool(claim_event(db, key))

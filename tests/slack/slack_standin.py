@@ -202,6 +202,9 @@ class SlackStandIn:
         }
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        if params.get("metadata"):
+            metadata = params["metadata"]
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
@@ -222,7 +225,21 @@ class SlackStandIn:
         thread = [m for m in self.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        messages = _with_metadata(thread, params)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's top-level messages (no thread replies), newest first, from `oldest` on."""
+        channel = str(params.get("channel") or "")
+        oldest = float(params.get("oldest") or 0)
+        found = [
+            m
+            for m in self.messages.get(channel, [])
+            if float(m["ts"]) >= oldest and m.get("thread_ts") in (None, m["ts"])
+        ]
+        limit = int(params.get("limit") or 100)
+        messages = _with_metadata(list(reversed(found))[:limit], params)
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
 
     def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view")
@@ -303,6 +320,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
     else:
         params.update(dict(parse_qsl(raw, keep_blank_values=True)))
     return params
+
+
+def _with_metadata(messages: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Messages as a read method returns them: their metadata only with `include_all_metadata`."""
+    if str(params.get("include_all_metadata")).lower() in ("1", "true"):
+        return list(messages)
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
 
 def _token(request: web.Request, params: dict[str, Any]) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-import bot.store.models  # noqa: F401  (registers the tables on Base.metadata)
+import bot.store.inbox
+import bot.store.models  # noqa: F401  (both register their tables on Base.metadata)
 from bot.store.base import Base
 
 
