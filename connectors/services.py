@@ -86,8 +86,13 @@ class Services:
         listener(self)
 
     def database_opened(self, db: Database) -> None:
-        """Called by the loader once the database is migrated and open, before the slow parts load."""
+        """Called by the loader once the database is migrated and open, before the slow parts load: from
+        then on deliveries are stored, and the web chat's messages can be read."""
+        from bot.store.outbox import Outbox
+
         self.db = db
+        self.web_inbox = WebInbox(Outbox(db))
+        self.outbound.register(self.web_inbox.platform, self.web_inbox)
 
     def load(self) -> None:
         """Run the loader (slow, blocking) and publish its result; failures are kept for /readyz."""

@@ -55,14 +55,16 @@ class SlackConnector:
         self._warming: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Slack's Events API and interactivity. The signature is checked over the raw bytes before anything
-        is decoded, so unsigned junk gets 401 and signed junk (not UTF-8, not an object, nested too deep)
-        400; Bolt checks it again, hands it to a listener that stores it, then acknowledges."""
+        """Slack's Events API and interactivity. A body that is not UTF-8 (Slack only sends UTF-8) gets 400,
+        an unsigned one 401, and signed junk (not an object, nested too deep) 400, all before Bolt sees it;
+        Bolt checks the signature again, hands the delivery to a listener that stores it, then
+        acknowledges."""
         raw = await request.read()
-        if not self._signed(raw, request.headers):
-            return web.json_response({"error": "invalid request"}, status=401)
         try:
-            kind = payload_type(raw, request.content_type)
+            text = _utf8(raw)
+            if not self._signed(text, request.headers):
+                return web.json_response({"error": "invalid request"}, status=401)
+            kind = payload_type(text, request.content_type)
         except ApiError as exc:
             return web.json_response({"error": exc.message}, status=exc.status)
         if kind != "url_verification" and not self.gateway.accepting:
@@ -75,7 +77,7 @@ class SlackConnector:
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
-    def _signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
+    def _signed(self, body: str, headers: Mapping[str, str]) -> bool:
         timestamp = headers.get("X-Slack-Request-Timestamp", "")
         signature = headers.get("X-Slack-Signature", "")
         if self.verifier is None or not timestamp.isdigit() or not signature:
@@ -132,10 +134,9 @@ class SlackConnector:
                 await self.socket.close_async()  # type: ignore[no-untyped-call]
 
 
-def payload_type(raw: bytes, content_type: str) -> str:
+def payload_type(text: str, content_type: str) -> str:
     """The `type` of a Slack delivery: a JSON object (events) or a form whose `payload` is one
     (interactivity); a form without one is a slash command. ApiError (400) for anything else."""
-    text = _utf8(raw)
     if content_type == "application/x-www-form-urlencoded":
         form = dict(parse_qsl(text, keep_blank_values=True))
         if "payload" not in form:

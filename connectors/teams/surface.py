@@ -27,7 +27,8 @@ class TeamsSurface:
             activities = [render.welcome_activity()]
         else:  # the gateway's own notices read best as plain messages
             activities = [
-                render.text_activity(r.text) if r.data.get("edge") else render.reply_activity(r) for r in replies
+                render.text_activity(r.text) if r.data.get("edge") else render.reply_activity(r)
+                for r in replies
             ]
         return [{"activity": _json(activity)} for activity in activities]
 

@@ -58,6 +58,7 @@ class SlackStandIn:
         self.sockets: list[web.WebSocketResponse] = []
         self.connected = asyncio.Event()
         self._rate_limits: dict[str, list[int]] = {}
+        self.holding: set[str] = set()  # methods whose answers are held back (the call itself is done)
         self._clock = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -91,6 +92,13 @@ class SlackStandIn:
         return f"{self.url}/response/{uuid.uuid4().hex}"
 
     # ---- test controls ------------------------------------------------------------------------------------
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` are carried out and recorded, but answered only after `release`."""
+        self.holding.add(method)
+
+    def release(self, method: str) -> None:
+        self.holding.discard(method)
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 with Retry-After."""
@@ -164,6 +172,8 @@ class SlackStandIn:
         else:
             body = handler(params)
         call.ok = bool(body.get("ok"))
+        while method in self.holding:  # Slack did it, but the answer is slow to come back
+            await asyncio.sleep(0.02)
         return web.json_response(body)
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
