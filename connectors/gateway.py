@@ -20,7 +20,8 @@ from bot.types import Answer, Reply, ReplyKind, Turn
 from connectors.edge_texts import say
 from connectors.http import ApiError
 from connectors.services import Services
-from connectors.worker import DeliveryWorker, Receipt, Surface
+from connectors.surfaces import Receipt, Surface
+from connectors.worker import DeliveryWorker
 
 log = logging.getLogger("ribot.gateway")
 
@@ -121,6 +122,8 @@ class Gateway:
         return await self.worker.accept(arrival.key, arrival.surface, payload, wait=wait)
 
     async def _allowed(self, surface: str, key: str) -> bool:
+        if isinstance(self.limiter, AllowAll):
+            return True
         # A shared limiter asks its store (Redis, the database): off the event loop.
         return bool(await self.services.run_sync(self.limiter.allow, surface, key))
 

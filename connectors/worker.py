@@ -12,7 +12,6 @@ in the HTTP response (the web chat) get the plan handed to the waiting request i
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import secrets
@@ -22,15 +21,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
 from bot.store.base import utcnow
 from bot.store.events import event_key
-from bot.store.inbox import DONE, PENDING, Held, Inbox, LeaseLost
+from bot.store.inbox import DONE, PENDING, Arrived, Found, Held, Inbox, LeaseLost
 from bot.types import Reply
 from connectors.services import Services
+from connectors.surfaces import Mark, NotPosted, Plan, Receipt, Surface
 
 log = logging.getLogger("ribot.worker")
 
@@ -38,54 +38,11 @@ log = logging.getLogger("ribot.worker")
 # the acknowledgements; the answerer batches the questions of concurrent turns anyway.
 CONCURRENT_TURNS = 4
 MAX_BACKOFF_SECONDS = 60.0
+MAX_STORED_AT_ONCE = 100
 STOP_GRACE_SECONDS = 10.0
 
 Answer = Callable[[str, dict[str, Any]], list[Reply]]  # (surface, stored payload) -> replies; blocking
 Count = Callable[[str, str], None]  # (surface, outcome)
-Plan = list[dict[str, Any]]
-
-
-class NotPosted(Exception):
-    """The platform refused the message: it certainly did not get through, and may be tried again."""
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Which outgoing message this is: part `index` of the delivery `key`, which arrived at `since`."""
-
-    key: str
-    index: int
-    since: float  # seconds since the epoch
-
-    @property
-    def id(self) -> str:
-        return f"{hashlib.sha256(self.key.encode()).hexdigest()[:24]}:{self.index}"
-
-
-class Surface(Protocol):
-    """What a connector gives the worker: how to turn replies into messages and how to post them."""
-
-    name: str
-    inline: bool  # the replies go back in the HTTP response when the request waits for them
-
-    def plan(self, target: dict[str, Any], replies: list[Reply]) -> Plan: ...
-
-    async def started(self, target: dict[str, Any]) -> None: ...
-
-    async def post(self, target: dict[str, Any], message: dict[str, Any], mark: Mark) -> None: ...
-
-    async def was_posted(self, target: dict[str, Any], message: dict[str, Any], mark: Mark) -> bool: ...
-
-
-@dataclass
-class Receipt:
-    """What storing a delivery found: a new one, or the stored one a resend met (with its plan if done)."""
-
-    fresh: bool
-    status: str
-    plan: Plan | None = None
-    sent: int = 0
-    waiter: asyncio.Future[Plan] | None = None
 
 
 @dataclass
@@ -134,6 +91,9 @@ class DeliveryWorker:
     _slots: asyncio.Semaphore | None = None
     _loop_task: asyncio.Task[None] | None = None
     _stopping: bool = False
+    _maybe_due: bool = True  # there may be deliveries in the inbox that no worker holds
+    _arriving: list[tuple[Arrived, asyncio.Future[Found | None]]] = field(default_factory=list)
+    _storing: asyncio.Task[None] | None = None
 
     def add_surface(self, surface: Surface) -> None:
         self.surfaces[surface.name] = surface
@@ -161,11 +121,16 @@ class DeliveryWorker:
             await asyncio.sleep(0.05)
         settings = self.services.settings
         beat = asyncio.create_task(self._heartbeat(settings.inbox_lease_seconds / 3))
+        look = True
         try:
             while not self._stopping:
-                await self._fill()
-                with suppress(TimeoutError):
+                if look or self._maybe_due:
+                    await self._fill()
+                try:
                     await asyncio.wait_for(self._poke.wait(), settings.inbox_poll_seconds)
+                    look = False
+                except TimeoutError:
+                    look = True  # now and then, for deliveries whose worker died or whose wait is over
                 self._poke.clear()
         finally:
             beat.cancel()
@@ -188,6 +153,7 @@ class DeliveryWorker:
         except Exception as exc:
             log.warning("could not look for due deliveries: %s", exc)
             return
+        self._maybe_due = len(taken) == free  # took all it could: there may be more
         for held in taken:
             self._start(held)
 
@@ -234,25 +200,50 @@ class DeliveryWorker:
         waiter = self._waiter(key) if wait else None
         hold = surface in self.surfaces and len(self._tasks) < 2 * self.concurrency
         try:
-            fresh = await self._sync(self.inbox.accept, key, surface, payload, hold)
+            found = await self._store(Arrived(key, surface, payload, hold))
         except BaseException:
             self._forget(key, waiter)
             raise
-        if fresh:
+        if found is None:
             if hold:
                 self._start(Held(key, surface, payload, None, 0, False, 1, utcnow()))
             else:
-                self._poke.set()
+                self._look()
             return Receipt(True, PENDING, waiter=waiter)
         self.count(surface, "duplicate")
-        found = await self._sync(self.inbox.find, key)
-        if found is None or found.status != PENDING:
+        if found.status != PENDING:
             self._forget(key, waiter)
-            status = found.status if found is not None else DONE
-            return Receipt(False, status, found.plan if found else None, found.sent if found else 0)
+            return Receipt(False, found.status, found.plan, found.sent)
         if not found.held and key not in self._tasks:
-            self._poke.set()  # its worker is gone: take it over now rather than at the next look
+            self._look()  # its worker is gone: take it over now rather than at the next look
         return Receipt(False, PENDING, waiter=waiter)
+
+    def _look(self) -> None:
+        self._maybe_due = True
+        self._poke.set()
+
+    async def _store(self, arrived: Arrived) -> Found | None:
+        """Stores one delivery, together with the others arriving meanwhile: one transaction for a burst."""
+        stored: asyncio.Future[Found | None] = asyncio.get_running_loop().create_future()
+        self._arriving.append((arrived, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_arrived())
+        return await stored
+
+    async def _store_arrived(self) -> None:
+        assert self.inbox is not None
+        while self._arriving:
+            batch, self._arriving = self._arriving[:MAX_STORED_AT_ONCE], self._arriving[MAX_STORED_AT_ONCE:]
+            try:
+                found: list[Found | None] = await self._sync(self.inbox.accept_many, [a for a, _ in batch])
+            except Exception as exc:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc)
+                continue
+            for (_, stored), result in zip(batch, found, strict=True):
+                if not stored.done():
+                    stored.set_result(result)
 
     def _waiter(self, key: str) -> asyncio.Future[Plan]:
         waiter: asyncio.Future[Plan] = asyncio.get_running_loop().create_future()

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from bot.store.base import Base, Database, utcnow
 from bot.store.escalation_tables import OutboxMessage
 from bot.store.events import event_key
+from bot.store.turns import first_in_line
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 MAX_ERROR_CHARS = 2000
@@ -89,6 +90,16 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Arrived:
+    """A delivery to store: `hold` takes it for this worker at once."""
+
+    key: str
+    surface: str
+    payload: dict[str, Any]
+    hold: bool
+
+
+@dataclass(frozen=True)
 class Found:
     """Where a delivery stands, for a resend that meets it."""
 
@@ -96,6 +107,14 @@ class Found:
     plan: list[Any] | None
     sent: int
     held: bool  # some worker's lease on it is still running
+
+
+def _found(session: Session, key: str) -> Found | None:
+    row = session.get(InboxRow, key)
+    if row is None:
+        return None
+    held = row.lease_until is not None and row.lease_until > utcnow()
+    return Found(row.status, list(row.plan) if row.plan is not None else None, row.sent, held)
 
 
 def _held(row: InboxRow) -> Held:
@@ -122,36 +141,54 @@ class Inbox:
 
     # ---- arriving ---------------------------------------------------------------------------------------
 
-    def accept(self, key: str, surface: str, payload: dict[str, Any], hold: bool) -> bool:
-        """Stores a delivery; True when it is new. With `hold`, this worker takes it at once."""
+    def accept(self, key: str, surface: str, payload: dict[str, Any], hold: bool) -> Found | None:
+        """Stores a delivery: None when it is new (with `hold`, this worker takes it at once), else where the
+        stored one stands."""
+        return self.accept_many([Arrived(key, surface, payload, hold)])[0]
+
+    def accept_many(self, arrivals: list[Arrived]) -> list[Found | None]:
+        """`accept` for several deliveries in one statement (they arrived together)."""
         now = utcnow()
+        keys = [event_key(a.key) for a in arrivals]
+        first: dict[str, Arrived] = {}
+        for key, arrived in zip(keys, arrivals, strict=True):
+            first.setdefault(key, arrived)
+        rows = [self._row(key, arrived, now) for key, arrived in first.items()]
         table = InboxRow.__table__
-        values = {
-            "key": event_key(key),
-            "surface": surface,
+        insert = self.db.insert_ignoring_duplicates(table)  # type: ignore[arg-type]
+        statement = insert.values(rows).returning(table.c.key)  # type: ignore[attr-defined]
+        with first_in_line(), self.db.session() as session, session.begin():
+            new = set(session.scalars(statement))
+            stored = {k: _found(session, k) for k in set(keys) - new}
+        results: list[Found | None] = []
+        for key, arrived in zip(keys, arrivals, strict=True):
+            if key in new and first[key] is arrived:
+                results.append(None)
+            elif key in new:  # a copy of one stored just now, in this very batch
+                results.append(Found(PENDING, None, 0, first[key].hold))
+            else:
+                results.append(stored.get(key) or Found(DONE, None, 0, False))  # or purged meanwhile
+        return results
+
+    def _row(self, key: str, arrived: Arrived, now: datetime) -> dict[str, Any]:
+        return {
+            "key": key,
+            "surface": arrived.surface,
             "status": PENDING,
-            "payload": payload,
+            "payload": arrived.payload,
             "sent": 0,
             "in_doubt": False,
-            "attempts": 1 if hold else 0,
-            "owner": self.owner if hold else None,
-            "lease_until": now + self.lease if hold else None,
+            "attempts": 1 if arrived.hold else 0,
+            "owner": self.owner if arrived.hold else None,
+            "lease_until": now + self.lease if arrived.hold else None,
             "not_before": now,
             "created_at": now,
             "updated_at": now,
         }
-        insert = self.db.insert_ignoring_duplicates(table)  # type: ignore[arg-type]
-        statement = insert.values(**values).returning(table.c.key)  # type: ignore[attr-defined]
-        with self.db.session() as session, session.begin():
-            return session.execute(statement).first() is not None
 
     def find(self, key: str) -> Found | None:
         with self.db.session() as session:
-            row = session.get(InboxRow, event_key(key))
-            if row is None:
-                return None
-            held = row.lease_until is not None and row.lease_until > utcnow()
-            return Found(row.status, list(row.plan) if row.plan is not None else None, row.sent, held)
+            return _found(session, event_key(key))
 
     # ---- taking work --------------------------------------------------------------------------------------
 

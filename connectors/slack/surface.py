@@ -21,7 +21,7 @@ from connectors.slack.blocks import Message, chosen, in_place, render, render_al
 from connectors.slack.delivery import Poster
 from connectors.slack.events import Target, is_direct
 from connectors.slack.threads import ThreadWatch
-from connectors.worker import Mark, NotPosted, Plan
+from connectors.surfaces import Mark, NotPosted, Plan
 
 log = logging.getLogger("ribot.slack")
 

@@ -10,9 +10,9 @@ from typing import Any
 from microsoft_agents.activity import Activity
 
 from bot.types import Reply
+from connectors.surfaces import Mark, Plan
 from connectors.teams import edge, render
 from connectors.teams.outbound import TeamsOutbound
-from connectors.worker import Mark, Plan
 
 
 class TeamsSurface:

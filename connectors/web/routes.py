@@ -21,7 +21,7 @@ from bot.types import Reply, Turn
 from connectors.gateway import GATEWAY, Arrival, Gateway
 from connectors.http import ApiError, read_json_object, text_field
 from connectors.services import SERVICES, Services, dumps
-from connectors.worker import Mark, Plan, Receipt
+from connectors.surfaces import Mark, Plan, Receipt
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLATFORM = "web"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +14,25 @@ import pytest
 from bot.store.base import Database, migrate, open_database
 
 TESTS = Path(__file__).resolve().parents[1]
-for helpers in (TESTS / "slack", TESTS / "teams", TESTS / "inbox"):
-    if str(helpers) not in sys.path:
-        sys.path.insert(0, str(helpers))  # the stand-ins beside those tests (pytest runs in importlib mode)
+
+
+def _teams_helper(name: str) -> None:
+    """Loads a helper module from tests/teams without putting that folder on sys.path: its tests import
+    their own `conftest` by name, which must come from there and not from here or tests/slack."""
+    if name in sys.modules:
+        return
+    spec = importlib.util.spec_from_file_location(name, TESTS / "teams" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
+
+for helper in ("teams_activities", "connector_standin", "playground_harness"):
+    _teams_helper(helper)
+for folder in (TESTS / "slack", TESTS / "inbox"):
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))  # the Slack stand-in and this folder's helpers
 
 from connector_standin import ConnectorStandIn  # noqa: E402
 from deliveries import Platforms  # noqa: E402

@@ -12,7 +12,17 @@ from sqlalchemy import func, select
 
 from bot.store.base import Database, utcnow
 from bot.store.escalation_tables import OutboxMessage
-from bot.store.inbox import DONE, FAILED, PENDING, Inbox, InboxRow, LeaseLost, count_open, purge_inbox
+from bot.store.inbox import (
+    DONE,
+    FAILED,
+    PENDING,
+    Arrived,
+    Inbox,
+    InboxRow,
+    LeaseLost,
+    count_open,
+    purge_inbox,
+)
 
 LONG = timedelta(minutes=5)
 SHORT = timedelta(milliseconds=300)
@@ -24,21 +34,40 @@ def payload(text: str = "Who do I contact about animal experiments abroad?") -> 
 
 def test_a_key_is_stored_once_and_a_resend_finds_it(db: Database) -> None:
     inbox = Inbox(db, "worker-a", LONG)
-    assert inbox.accept("slack:msg:T1:D1:1.1", "slack", payload(), True) is True
-    assert inbox.accept("slack:msg:T1:D1:1.1", "slack", payload("changed"), False) is False
-    found = inbox.find("slack:msg:T1:D1:1.1")
-    assert found is not None and found.status == PENDING and found.held and found.plan is None
+    assert inbox.accept("slack:msg:T1:D1:1.1", "slack", payload(), True) is None
+    again = inbox.accept("slack:msg:T1:D1:1.1", "slack", payload("changed"), False)
+    assert again is not None and again.status == PENDING and again.held and again.plan is None
+    assert inbox.find("slack:msg:T1:D1:1.1") == again
     with db.session() as session:
         row = session.get(InboxRow, "slack:msg:T1:D1:1.1")
         assert row is not None and row.payload["turn"]["text"].startswith("Who do I")
     assert inbox.find("slack:msg:T1:D1:9.9") is None
 
 
+def test_deliveries_arriving_together_are_stored_in_one_go(db: Database) -> None:
+    inbox = Inbox(db, "worker-a", LONG)
+    inbox.accept("k-old", "slack", payload(), False)
+    batch = [
+        Arrived("k-new", "slack", payload(), True),
+        Arrived("k-old", "slack", payload(), False),  # a resend of one stored before
+        Arrived("k-new", "slack", payload(), False),  # a copy of the first, in the same batch
+        Arrived("k-other", "teams", payload(), False),
+    ]
+    first, old, copy, other = inbox.accept_many(batch)
+    assert first is None and other is None
+    assert old is not None and old.status == PENDING and not old.held
+    assert copy is not None and copy.status == PENDING and copy.held
+    assert sorted(h.key for h in Inbox(db, "worker-b", LONG).take_due(10, ["slack", "teams"])) == [
+        "k-old",
+        "k-other",
+    ]
+
+
 def test_a_very_long_key_is_hashed_and_still_matches(db: Database) -> None:
     inbox = Inbox(db, "worker-a", LONG)
     key = "web:" + "x" * 400
-    assert inbox.accept(key, "web", payload(), False) is True
-    assert inbox.accept(key, "web", payload(), False) is False
+    assert inbox.accept(key, "web", payload(), False) is None
+    assert inbox.accept(key, "web", payload(), False) is not None
     assert inbox.find(key) is not None
 
 
