@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.types import Answer, Reply, ReplyKind, Turn
 from connectors.edge_texts import say
@@ -119,7 +120,15 @@ class Gateway:
             "kind": arrival.kind,
             "limited": limited,
         }
-        return await self.worker.accept(arrival.key, arrival.surface, payload, wait=wait)
+        try:
+            return await self.worker.accept(arrival.key, arrival.surface, payload, wait=wait)
+        except SQLAlchemyError as exc:  # not stored, so not acknowledged: the platform sends it again
+            log.warning(
+                "could not store a delivery: %s", type(exc).__name__, extra={"surface": arrival.surface}
+            )
+            raise ApiError(
+                503, "not_ready", "ribot cannot take messages right now; try again shortly."
+            ) from exc
 
     async def _allowed(self, surface: str, key: str) -> bool:
         if isinstance(self.limiter, AllowAll):

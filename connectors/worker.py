@@ -40,6 +40,7 @@ CONCURRENT_TURNS = 4
 MAX_BACKOFF_SECONDS = 60.0
 MAX_STORED_AT_ONCE = 100
 STOP_GRACE_SECONDS = 10.0
+YIELD_TO_STORING_SECONDS = 0.2
 
 Answer = Callable[[str, dict[str, Any]], list[Reply]]  # (surface, stored payload) -> replies; blocking
 Count = Callable[[str, str], None]  # (surface, outcome)
@@ -299,6 +300,7 @@ class DeliveryWorker:
         if plan is None:
             await _quietly(surface.started(target))
             await self._until_ready()
+            await self._after_storing()
             replies: list[Reply] = await self._sync(self.answer, held.surface, held.payload)
             plan = surface.plan(target, replies)
             if surface.inline and self._waiters.get(held.key):
@@ -325,6 +327,12 @@ class DeliveryWorker:
         for waiter in self._waiters.pop(key, []):
             if not waiter.done():
                 waiter.set_result(plan)
+
+    async def _after_storing(self) -> None:
+        """Answering waits (a little) while deliveries are being stored: acknowledgements go first."""
+        deadline = time.monotonic() + YIELD_TO_STORING_SECONDS
+        while self._storing is not None and not self._storing.done() and time.monotonic() < deadline:
+            await asyncio.wait({self._storing}, timeout=max(0.0, deadline - time.monotonic()))
 
     async def _until_ready(self) -> None:
         while not self.services.ready and self.services.load_error is None:

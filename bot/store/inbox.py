@@ -37,8 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.base import Base, Database, utcnow
-from bot.store.escalation_tables import OutboxMessage
 from bot.store.events import event_key
+from bot.store.outbox import add_messages
 from bot.store.turns import first_in_line
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -298,15 +298,7 @@ class Inbox:
         they appear exactly once however the worker stops."""
         with self.db.session() as session, session.begin():
             self._mine(session, key, sent=index + 1, in_doubt=False)
-            rows = [
-                OutboxMessage(
-                    platform=platform, conversation_id=conversation_id, payload=p, created_at=utcnow()
-                )
-                for p in payloads
-            ]
-            session.add_all(rows)
-            session.flush()
-            return [row.id for row in rows]
+            return add_messages(session, platform, conversation_id, payloads)
 
     def retry_later(self, key: str, error: str, delay: timedelta, in_doubt: bool | None = None) -> bool:
         """A failed attempt: let go, to be tried again after `delay`. `in_doubt` False says the message on

@@ -197,3 +197,20 @@ async def test_deep_json_and_bad_encodings_are_400_on_the_api_and_the_chat(clien
             assert response.status == 400, (path, raw[:20])
             assert (await response.json())["error"] == "invalid_json"
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_a_message_that_cannot_be_stored_is_refused_with_503(client: Client) -> None:
+    from bot.store.base import open_database
+
+    inbox = client.server.app[GATEWAY].worker.inbox
+    working = inbox.db
+    inbox.db = open_database("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=2")
+    try:
+        body = {"conversation_id": CONVERSATION, "text": "Who decides?", "message_id": "m-unstored"}
+        response = await client.post("/api/chat", json=body)
+        assert response.status == 503 and (await response.json())["error"] == "not_ready"
+    finally:
+        inbox.db.dispose()
+        inbox.db = working
+    response = await client.post("/api/chat", json=body)  # sent again once the database is back
+    assert response.status == 200 and (await response.json())["replies"]
