@@ -23,6 +23,7 @@ from connectors.http import ApiError
 from connectors.services import Services
 from connectors.surfaces import Receipt, Surface
 from connectors.worker import DeliveryWorker
+from knowledge.text import detect_language
 
 log = logging.getLogger("ribot.gateway")
 
@@ -80,8 +81,6 @@ def edge_reply(name: str, language: str, kind: ReplyKind = "text", **values: obj
 
 
 def language_of(text: str) -> str:
-    from knowledge.text import detect_language
-
     return detect_language(text) if text.strip() else "en"
 
 

@@ -291,7 +291,7 @@ class DeliveryWorker:
             except LeaseLost:
                 log.warning("another worker took over a delivery", extra={"key": held.key})
             except Exception as exc:
-                await self._failed(held, exc, progress)
+                await self._failed(held, exc)
 
     async def _deliver(self, held: Held, surface: Surface, progress: _Progress) -> None:
         assert self.inbox is not None
@@ -338,7 +338,9 @@ class DeliveryWorker:
         while not self.services.ready and self.services.load_error is None:
             await asyncio.sleep(0.25)
 
-    async def _failed(self, held: Held, exc: Exception, progress: _Progress) -> None:
+    async def _failed(self, held: Held, exc: Exception) -> None:
+        """Tried again later; a refused message is known not to have got through, anything else leaves the
+        message that was on its way in doubt (as the stored plan says)."""
         assert self.inbox is not None
         refused = isinstance(exc, NotPosted)
         delay = timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2.0**held.attempts))
