@@ -20,6 +20,7 @@ from bot.store.escalation_tables import (
     ReviewSession,
 )
 from bot.store.events import purge_events
+from bot.store.inbox import purge_inbox
 from bot.store.models import Conversation, Message
 
 # Conversation references of the chat platforms (migration 0003_platform_refs).
@@ -43,6 +44,7 @@ def purge(db: Database, older_than: timedelta, now: datetime | None = None) -> d
     platform references. Escalations still being handled, and what they need to reach the user, stay."""
     cutoff = (now or utcnow()) - older_than
     counts = {"conversations": purge_conversations(db, cutoff), "processed_events": purge_events(db, cutoff)}
+    counts["inbox"] = purge_inbox(db, cutoff)
     with db.session() as session, session.begin():
         closed = select(Escalation.id).where(Escalation.status == "resolved", Escalation.resolved_at < cutoff)
         session.execute(delete(EscalationEvent).where(EscalationEvent.escalation_id.in_(closed)))

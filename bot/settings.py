@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     answer_workers: int = Field(default=1, ge=1, le=8, description="threads answering batches of questions")
     torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
+    inbox_lease_seconds: float = Field(
+        default=15.0, ge=1, le=600, description="how long a worker holds a delivery before others may take it"
+    )
+    inbox_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="how often to look for due ones")
 
     ribot_redis_url: str | None = Field(default=None, description="Redis for rate limits shared by replicas")
     ribot_trusted_proxies: str = Field(

@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from connectors.gateway import GATEWAY, Gateway, RateLimiter
 from connectors.http import MAX_BODY_BYTES, read_json_object, request_middleware, text_field
 from connectors.services import SERVICES, Loaded, Services, build_services, dumps
 from connectors.web import routes as web_chat
 
-__all__ = ["SERVICES", "Loaded", "Services", "build_services", "create_app"]
+__all__ = ["GATEWAY", "SERVICES", "Loaded", "Services", "build_services", "create_app"]
 
 MAX_QUESTION_CHARS = 20_000
 
@@ -46,13 +47,10 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def ask(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
     data = await read_json_object(request)
     question = text_field(data, "question", required=True, max_chars=MAX_QUESTION_CHARS)
     assert question is not None
-    answerer = services.require_answerer()
-    answer = await asyncio.wrap_future(answerer.submit(question))
-    services.metrics.answers.labels(surface="api", grounded=str(answer.grounded).lower()).inc()
+    answer = await request.app[GATEWAY].ask(question, request.remote or "")
     return web.json_response(answer.to_json(), dumps=dumps)
 
 
@@ -76,9 +74,11 @@ async def _close_services(app: web.Application) -> None:
     await asyncio.get_running_loop().run_in_executor(None, services.close)
 
 
-def create_app(services: Services) -> web.Application:
+def create_app(services: Services, limiter: RateLimiter | None = None) -> web.Application:
+    """The server; `limiter` decides who may be answered now (default: everyone)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[request_middleware(services.metrics)])
     app[SERVICES] = services
+    gateway = app[GATEWAY] = Gateway(services, limiter)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
@@ -87,6 +87,8 @@ def create_app(services: Services) -> web.Application:
     web_chat.mount(app, services)
     _mount_optional_surfaces(app, services)
     app.on_startup.append(_start_loading(services))
+    app.on_startup.append(gateway.worker.start)
+    app.on_cleanup.append(gateway.worker.stop)
     app.on_cleanup.append(_close_services)
     return app
 

@@ -20,6 +20,7 @@ log = logging.getLogger("ribot.http")
 access_log = logging.getLogger("ribot.access")
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 40
 REQUEST_ID_HEADER = "X-Request-Id"
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -139,14 +140,41 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         )
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", _ERROR_MESSAGES[413])
-    raw = await request.read()
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    data = parse_json(await request.read())
     if not isinstance(data, dict):
         raise ApiError(422, "invalid_request", "The body must be a JSON object.")
     return data
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """JSON text as Python values, or an ApiError (400) for text that is not UTF-8, not JSON, or nested
+    deeper than MAX_JSON_DEPTH."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "The body is not UTF-8 text.") from None
+    too_deep = ApiError(400, "invalid_json", f"The JSON is nested deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise too_deep from None
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise too_deep
+    return data
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def text_field(data: dict[str, Any], name: str, *, required: bool, max_chars: int) -> str | None:

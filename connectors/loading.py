@@ -36,6 +36,10 @@ def load_components(services: Services) -> Loaded:
 
     settings = services.settings
     settings.ribot_data_dir.mkdir(parents=True, exist_ok=True)
+    # The database first: deliveries are stored (and acknowledged) while the model is still loading.
+    prepare_schema(services)
+    db = open_database(settings.db_url)
+    services.database_opened(db)
     log.info("opening the knowledge index", extra={"index_dir": str(settings.index_dir)})
     retriever = open_retriever(settings)
     if settings.torch_threads:
@@ -49,8 +53,6 @@ def load_components(services: Services) -> Loaded:
         workers=settings.answer_workers,
         observer=services.metrics.observe_batch,
     )
-    prepare_schema(services)
-    db = open_database(settings.db_url)
     engine = ConversationEngine(answerer, db, ttl_hours=settings.conversation_ttl_hours)
     return Loaded(answerer=answerer, engine=engine, db=db, web_inbox=WebInbox(Outbox(db)))
 

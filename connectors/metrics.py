@@ -68,6 +68,13 @@ class Metrics:
             ["surface", "grounded"],
             registry=self.registry,
         )
+        self.turns = Counter(
+            "ribot_turns",
+            "Messages, commands and button presses by surface and outcome: answered, duplicate, empty, "
+            "too_long, limited, not_ready, failed, ignored",
+            ["surface", "outcome"],
+            registry=self.registry,
+        )
         self.batch_size = Histogram(
             "ribot_answer_batch_size",
             "Questions answered per ask_many call",

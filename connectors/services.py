@@ -13,20 +13,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 
 from bot.outbound import OutboundRegistry, WebInbox
 from bot.settings import Settings
+from bot.types import Reply, Turn
 from connectors.batching import BatchingAnswerer
 from connectors.health import DatabaseProbe
 from connectors.http import ApiError
 from connectors.metrics import Metrics
 
+if TYPE_CHECKING:
+    from bot.store.base import Database
+
 log = logging.getLogger("ribot.server")
 
 T = TypeVar("T")
+
+
+class Engine(Protocol):
+    """The conversation engine as every surface uses it (bot.conversation.ConversationEngine)."""
+
+    def handle(self, turn: Turn) -> list[Reply]: ...
 
 
 @dataclass
@@ -34,8 +44,8 @@ class Loaded:
     """What the slow start produces."""
 
     answerer: BatchingAnswerer
-    engine: Any
-    db: Any
+    engine: Engine
+    db: Database | None
     web_inbox: WebInbox
 
 
@@ -44,7 +54,8 @@ Loader = Callable[["Services"], Loaded]
 
 @dataclass
 class Services:
-    """Everything a surface needs. `answerer`, `engine` and `db` stay None until `ready`."""
+    """Everything a surface needs. `answerer` and `engine` stay None until `ready`; `db` comes earlier, as
+    soon as the database is open, so deliveries can be stored while the model still loads."""
 
     settings: Settings
     metrics: Metrics
@@ -52,8 +63,8 @@ class Services:
     loader: Loader
     executor: ThreadPoolExecutor
     answerer: BatchingAnswerer | None = None
-    engine: Any = None
-    db: Any = None
+    engine: Engine | None = None
+    db: Database | None = None
     web_inbox: WebInbox | None = None
     load_error: str | None = None
     probe: DatabaseProbe = field(default_factory=DatabaseProbe)
@@ -73,6 +84,15 @@ class Services:
                 self._listeners.append(listener)
                 return
         listener(self)
+
+    def database_opened(self, db: Database) -> None:
+        """Called by the loader once the database is migrated and open, before the slow parts load: from
+        then on deliveries are stored, and the web chat's messages can be read."""
+        from bot.store.outbox import Outbox
+
+        self.db = db
+        self.web_inbox = WebInbox(Outbox(db))
+        self.outbound.register(self.web_inbox.platform, self.web_inbox)
 
     def load(self) -> None:
         """Run the loader (slow, blocking) and publish its result; failures are kept for /readyz."""
@@ -96,7 +116,8 @@ class Services:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.exception("loading the model, index or database failed")
             return
-        self.answerer, self.engine, self.db = loaded.answerer, loaded.engine, loaded.db
+        self.answerer, self.engine = loaded.answerer, loaded.engine
+        self.db = loaded.db or self.db
         self.web_inbox = loaded.web_inbox
         self.outbound.register(loaded.web_inbox.platform, loaded.web_inbox)
         seconds = time.perf_counter() - started
@@ -110,7 +131,7 @@ class Services:
             raise _not_ready(self)
         return self.answerer
 
-    def require_engine(self) -> Any:
+    def require_engine(self) -> Engine:
         if self.engine is None:
             raise _not_ready(self)
         return self.engine
@@ -131,7 +152,7 @@ class Services:
             self.answerer.close(timeout=30)
         self.executor.shutdown(wait=True, cancel_futures=False)
         self.probe.close()
-        if self.db is not None and hasattr(self.db, "dispose"):
+        if self.db is not None:
             self.db.dispose()
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from bot.store.turns import TakeTurns, is_first_in_line
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x72_69_62_6F  # PostgreSQL advisory lock id: one migrating process at a time
 
@@ -85,13 +87,33 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    turns = TakeTurns()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         # Take the write lock up front: two processes updating one conversation queue instead of
-        # overwriting each other's state.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # overwriting each other's state. Within a process the transactions queue first come, first served
+        # (SQLite's own wait polls with sleeps of up to 100 ms and lets late comers overtake), except those
+        # marked `first_in_line`.
+        turns.acquire(is_first_in_line())
+        connection.info[_TURN] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection.info)
+            raise
 
+    def _end_turn(info: dict[str, Any]) -> None:
+        if info.pop(_TURN, False):
+            turns.release()
+
+    event.listen(engine, "commit", lambda connection: _end_turn(connection.info))
+    event.listen(engine, "rollback", lambda connection: _end_turn(connection.info))
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _end_turn(record.info))
     return engine
+
+
+_TURN = "ribot_writer_turn"
 
 
 def make_engine(url: str) -> Engine:

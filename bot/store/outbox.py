@@ -6,11 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.store.base import Database, utcnow
 from bot.store.escalation_tables import OutboxMessage
 
 MAX_BATCH = 200
+
+
+def add_messages(
+    session: Session, platform: str, conversation_id: str, payloads: list[dict[str, Any]]
+) -> list[int]:
+    """Adds the messages to the session's transaction; their ids."""
+    rows = [
+        OutboxMessage(platform=platform, conversation_id=conversation_id, payload=p, created_at=utcnow())
+        for p in payloads
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
 
 
 class Outbox:
@@ -21,15 +35,7 @@ class Outbox:
 
     def put(self, platform: str, conversation_id: str, payloads: list[dict[str, Any]]) -> list[int]:
         with self._db.session() as session, session.begin():
-            rows = [
-                OutboxMessage(
-                    platform=platform, conversation_id=conversation_id, payload=p, created_at=utcnow()
-                )
-                for p in payloads
-            ]
-            session.add_all(rows)
-            session.flush()
-            return [row.id for row in rows]
+            return add_messages(session, platform, conversation_id, payloads)
 
     def pending(self, platform: str, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
         query = (

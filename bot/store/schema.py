@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, column, inspect, select, table
 
 import bot.store.escalation_tables
+import bot.store.inbox
 import bot.store.models
 import bot.store.platform_refs
 import bot.store.rate_limits

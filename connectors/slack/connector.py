@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -15,10 +16,13 @@ from slack_bolt.middleware.authorization.async_single_team_authorization import 
 from slack_sdk.signature import SignatureVerifier
 
 from bot.outbound import EscalationNotice
+from connectors.gateway import GATEWAY, Gateway
+from connectors.http import ApiError, parse_json
 from connectors.services import Services
 from connectors.slack.announce import announce
 from connectors.slack.delivery import Poster, SlackOutbound, web_client
 from connectors.slack.handlers import SlackHandlers
+from connectors.slack.surface import SlackSurface
 
 log = logging.getLogger("ribot.slack")
 
@@ -27,12 +31,14 @@ SOCKET_RETRY_SECONDS = (1, 2, 5, 10, 30)
 
 
 class SlackConnector:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, gateway: Gateway) -> None:
         settings = services.settings
         self.services = services
+        self.gateway = gateway
         self.client = web_client(settings.slack_bot_token, settings.slack_api_url)
         self.poster = Poster(self.client)
-        self.handlers = SlackHandlers(services, self.poster)
+        self.handlers = SlackHandlers(services, gateway, self.poster)
+        gateway.add_surface(SlackSurface(self.poster, self.handlers.threads))
         secret = settings.slack_signing_secret
         self.verifier = SignatureVerifier(secret) if secret else None  # HTTP delivery only
         self.bolt = AsyncApp(
@@ -40,6 +46,8 @@ class SlackConnector:
             signing_secret=settings.slack_signing_secret or "",
             name="ribot",
             logger=logging.getLogger("ribot.slack.bolt"),
+            # the listeners only store the delivery; acknowledging after them means acknowledged is stored
+            process_before_response=True,
         )
         self.handlers.register(self.bolt)
         self.socket: AsyncSocketModeHandler | None = None
@@ -47,10 +55,21 @@ class SlackConnector:
         self._warming: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """Slack's Events API and interactivity. The signature is checked before the body is parsed, so
-        unsigned junk gets 401 and signed junk 400; Bolt checks it again, then acknowledges."""
-        if not self._signed(await request.text(), request.headers):
-            return web.json_response({"error": "invalid request"}, status=401)
+        """Slack's Events API and interactivity. A body that is not UTF-8 (Slack only sends UTF-8) gets 400,
+        an unsigned one 401, and signed junk (not an object, nested too deep) 400, all before Bolt sees it;
+        Bolt checks the signature again, hands the delivery to a listener that stores it, then
+        acknowledges."""
+        raw = await request.read()
+        try:
+            text = _utf8(raw)
+            if not self._signed(text, request.headers):
+                return web.json_response({"error": "invalid request"}, status=401)
+            kind = payload_type(text, request.content_type)
+        except ApiError as exc:
+            return web.json_response({"error": exc.message}, status=exc.status)
+        if kind != "url_verification" and not self.gateway.accepting:
+            body = {"error": "ribot is starting; Slack will deliver this again"}
+            return web.json_response(body, status=503, headers={"Retry-After": "5"})
         try:
             bolt_request = await to_bolt_request(request)
         except ValueError:
@@ -115,6 +134,28 @@ class SlackConnector:
                 await self.socket.close_async()  # type: ignore[no-untyped-call]
 
 
+def payload_type(text: str, content_type: str) -> str:
+    """The `type` of a Slack delivery: a JSON object (events) or a form whose `payload` is one
+    (interactivity); a form without one is a slash command. ApiError (400) for anything else."""
+    if content_type == "application/x-www-form-urlencoded":
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if "payload" not in form:
+            return "command" if form.get("command") else "unknown"
+        data = parse_json(form["payload"])
+    else:
+        data = parse_json(text)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "a Slack payload is a JSON object")
+    return str(data.get("type") or "unknown")
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_encoding", "the body is not UTF-8 text") from None
+
+
 SLACK = web.AppKey("slack", SlackConnector)
 
 
@@ -122,7 +163,7 @@ def mount(app: web.Application, services: Services) -> SlackConnector:
     """Adds Slack to the server: `/slack/events` when a signing secret is set, Socket Mode when an app-level
     token is set, the `slack` outbound, and announcements in SLACK_COORDINATOR_CHANNEL."""
     settings = services.settings
-    connector = SlackConnector(services)
+    connector = SlackConnector(services, app[GATEWAY])
     app[SLACK] = connector
     app.on_startup.append(connector.warm_up)
     app.on_cleanup.append(connector.stop)

@@ -1,5 +1,6 @@
 """Putting rendered replies into Slack: new messages in the right thread, in-place updates for button presses,
-ephemeral answers through a slash command's response_url, and the `slack` Outbound for later messages."""
+ephemeral answers through a slash command's response_url, and the `slack` Outbound for later messages.
+Which of these answer a turn is planned in connectors.slack.surface."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.outbound import DeliveryError
 from bot.types import Reply
-from connectors.slack.blocks import Message, chosen, in_place, render_all
+from connectors.slack.blocks import Message, render_all
 from connectors.slack.events import Target
 
 log = logging.getLogger("ribot.slack")
@@ -47,7 +48,9 @@ class Poster:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(self, target: Target, messages: list[Message]) -> list[str]:
+    async def post(
+        self, target: Target, messages: list[Message], metadata: dict[str, Any] | None = None
+    ) -> list[str]:
         """Posts each message where `target` says; returns the timestamps of the new messages."""
         stamps: list[str] = []
         for message in messages:
@@ -61,6 +64,7 @@ class Poster:
                 blocks=message["blocks"],
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=metadata,
             )
             stamps.append(str(response.get("ts") or ""))
         return stamps
@@ -80,23 +84,6 @@ class Poster:
         except (SlackApiError, DeliveryError) as exc:
             log.warning("could not update a Slack message: %s", exc)
             return False
-
-    async def reply(self, target: Target, action: str | None, replies: list[Reply]) -> list[str]:
-        """Delivers the core's replies to one turn. A triage answer turns the question message into the next
-        step; any other button press marks its choice on the message and the replies follow below, except
-        the thanks for feedback, which goes into that mark."""
-        messages = render_all(replies)
-        if action and target.label is not None:
-            if action.startswith("triage:") and messages:
-                if await self.update(target, in_place(target.label, messages[0])):
-                    messages = messages[1:]
-            elif target.blocks and target.block_id:
-                note = target.label
-                if action.startswith("feedback:") and [r.kind for r in replies] == ["text"]:
-                    note, messages = f"{target.label} {replies[0].text}", []
-                marked = chosen(target.blocks, target.block_id, action, note)
-                await self.update(target, {"text": target.text or "ribot", "blocks": marked})
-        return await self.post(target, messages)
 
     async def _respond(self, url: str, message: Message, replace: bool) -> None:
         hook = AsyncWebhookClient(url, retry_handlers=retry_handlers(), timeout=15)

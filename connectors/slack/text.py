@@ -9,7 +9,6 @@ import re
 SECTION_LIMIT = 3000
 CONTEXT_LIMIT = 2000
 FALLBACK_LIMIT = 3000
-MAX_QUESTION_CHARS = 8000
 
 _SLACK_MARKUP = re.compile(r"<([^<>]*)>")
 _SPECIAL_MENTION = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -40,8 +39,7 @@ def from_slack(text: str, bot_user_id: str | None = None) -> str:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
     text = _SLACK_MARKUP.sub(_markup_to_plain, text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    text = re.sub(r"[ \t]+", " ", text).strip()
-    return text[:MAX_QUESTION_CHARS]
+    return re.sub(r"[ \t]+", " ", text).strip()
 
 
 def escape(text: str) -> str:

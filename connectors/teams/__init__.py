@@ -25,10 +25,12 @@ def mount(app: web.Application, services: Services) -> None:
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 
     from connectors.announcing import announce_once
+    from connectors.gateway import GATEWAY
     from connectors.teams.agent import TeamsAgent
     from connectors.teams.auth import build_auth, build_guard
     from connectors.teams.outbound import TeamsOutbound
     from connectors.teams.refs import ReferenceStore, engine_of
+    from connectors.teams.surface import TeamsSurface
 
     auth = build_auth(services.settings)
     guard = build_guard(auth, services.settings)
@@ -42,8 +44,10 @@ def mount(app: web.Application, services: Services) -> None:
             stores["teams"] = ReferenceStore(engine_of(services.db), "teams")
         return stores.get("teams")
 
-    agent = TeamsAgent(services, adapter, auth.connections, _claim_event, references, services.metrics)
+    gateway = app[GATEWAY]
+    agent = TeamsAgent(services, gateway, adapter, auth.connections, references)
     outbound = TeamsOutbound(adapter, auth, references)
+    gateway.add_surface(TeamsSurface(outbound))
     services.outbound.register("teams", outbound)
     channel = services.settings.teams_coordinator_channel
     if channel:
@@ -62,9 +66,3 @@ def mount(app: web.Application, services: Services) -> None:
 
     app.router.add_post(ROUTE, guard.wrap(messages))
     log.info("Teams mounted at %s (%s)", ROUTE, "anonymous" if auth.anonymous else "token required")
-
-
-def _claim_event(db: Any, key: str) -> bool:
-    from bot.store.events import claim_event
-
-    return bool(claim_event(db, key))

@@ -1,69 +1,52 @@
-"""ribot as a Microsoft 365 Agents SDK application: activities in, the conversation engine, cards out."""
+"""ribot as a Microsoft 365 Agents SDK application. A message activity becomes a `Turn` and is handed to the
+gateway, which stores it in the durable inbox before the SDK acknowledges the request (202); a worker answers
+it afterwards and connectors.teams.surface posts the replies into the conversation. A Bot Framework retry
+carries the same activity id and is answered once."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
 
 from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnContext, TurnState
-from prometheus_client import Counter
+from microsoft_agents.hosting.core.authorization import Connections
 
-from bot.types import Reply, Turn
+from bot.types import Turn
+from connectors.edge_texts import say
+from connectors.gateway import Arrival, Gateway
+from connectors.services import Services
 from connectors.teams import edge, render
 from connectors.teams.people import EmailDirectory
 from connectors.teams.refs import ReferenceStore
 
 log = logging.getLogger("ribot.teams")
 
-NOT_READY = "ribot is still starting up. Please try again in a few seconds."
-FAILED = "Sorry, something went wrong on my side and I could not answer. Please try again in a moment."
-EMPTY = "I read text messages and the buttons on my cards. Type your question and I'll look it up."
-STALE_BUTTON = "That button is no longer valid. Type your question, or ask me to start over."
+NOT_READY = say("not_ready", "en")
+FAILED = say("failed", "en")
+EMPTY = say("empty", "en")
+STALE_BUTTON = say("stale_button", "en")
 
-
-class Host(Protocol):
-    """What the Teams surface needs from the server (a subset of connectors.app.Services)."""
-
-    engine: Any
-    db: Any
-
-    async def run_sync(self, fn: Callable[..., Any], *args: Any) -> Any: ...
-
-
-ClaimEvent = Callable[[Any, str], bool]
 References = Callable[[], ReferenceStore | None]
 
 
 class TeamsAgent:
-    """Routes Teams activities to ribot's conversation engine and sends its replies back."""
+    """Routes Teams activities to the gateway."""
 
     def __init__(
         self,
-        host: Host,
+        services: Services,
+        gateway: Gateway,
         adapter: CloudAdapter,
-        connections: Any,
-        claim_event: ClaimEvent,
+        connections: Connections,
         references: References,
-        metrics: Any = None,
     ) -> None:
-        self.host = host
-        self.metrics = metrics
-        self.turns = (
-            Counter(
-                "ribot_teams_turns",
-                "Teams messages and card presses by outcome: answered, duplicate, empty, failed, not_ready",
-                ["outcome"],
-                registry=metrics.registry,
-            )
-            if metrics is not None
-            else None
-        )
+        self.services = services
+        self.gateway = gateway
         self.adapter = adapter
-        self._claim_event = claim_event
         self._references = references
         self.people = EmailDirectory()
         self.app: AgentApplication[TurnState] = AgentApplication[TurnState](
@@ -78,14 +61,6 @@ class TeamsAgent:
         self.app.error(self.on_error)
         adapter.on_turn_error = self.on_error
 
-    def count(self, outcome: str, replies: list[Reply] | None = None) -> None:
-        if self.turns is not None:
-            self.turns.labels(outcome=outcome).inc()
-        for reply in replies or []:
-            if reply.answer is not None and self.metrics is not None:
-                grounded = str(reply.answer.grounded).lower()
-                self.metrics.answers.labels(surface="teams", grounded=grounded).inc()
-
     async def on_turn(self, context: TurnContext) -> None:
         await self.app.on_turn(context)
 
@@ -94,56 +69,40 @@ class TeamsAgent:
         if store is None or not activity.conversation:
             return
         try:
-            await self.host.run_sync(store.remember, activity.conversation.id, edge.reference_json(activity))
+            await self.services.run_sync(
+                store.remember, activity.conversation.id, edge.reference_json(activity)
+            )
         except Exception:
             log.exception("storing the Teams conversation reference failed")
-
-    async def first_time(self, key: str | None) -> bool:
-        """False when this delivery was handled before (a Bot Framework retry)."""
-        if key is None or self.host.db is None:
-            return True
-        return bool(await self.host.run_sync(self._claim_event, self.host.db, key))
 
     async def on_message(self, context: TurnContext, state: TurnState) -> None:
         activity = context.activity
         await self.remember(activity)
         turn = edge.to_turn(activity)
-        if not turn.action and not turn.text:
-            stale = activity.value is not None
-            self.count("empty")
-            await context.send_activity(render.text_activity(STALE_BUTTON if stale else EMPTY))
-            return
-        engine = self.host.engine
-        if engine is None:
-            self.count("not_ready")
+        if not self.gateway.accepting:  # no database to store it in yet: say so while the request is open
+            self.gateway.count(edge.PLATFORM, "not_ready")
             await context.send_activity(render.text_activity(NOT_READY))
             return
-        if not await self.first_time(turn.event_id):
-            log.info("ignoring a repeated Teams activity %s", turn.event_id)
-            self.count("duplicate")
-            return
-        turn = replace(turn, user_email=await self.people.email(context))
-        replies = await self.answer(engine, turn)
-        self.count("failed" if any(r.kind == "error" for r in replies) else "answered", replies)
-        for outgoing in render.reply_activities(replies):
-            await context.send_activity(outgoing)
+        if turn.text or turn.action:
+            turn = replace(turn, user_email=await self.people.email(context))
+        kind = "button" if activity.value is not None and not turn.text else "message"
+        await self._receive(activity, turn, kind)
 
-    async def answer(self, engine: Any, turn: Turn) -> list[Reply]:
-        try:
-            replies = await self.host.run_sync(engine.handle, turn)
-        except Exception:
-            log.exception("the conversation engine failed on a Teams turn")
-            return [Reply(kind="error", text=FAILED)]
-        return list(replies)
+    async def _receive(self, activity: Activity, turn: Turn, kind: str) -> None:
+        key = turn.event_id or f"{edge.PLATFORM}:{uuid.uuid4().hex}"  # no activity id: nothing to match
+        target = {"reference": edge.reply_target(activity)}
+        await self.gateway.receive(Arrival(edge.PLATFORM, key, turn, target, kind, turn.user_id))
 
     async def on_members_added(self, context: TurnContext, state: TurnState) -> None:
         activity = context.activity
         await self.remember(activity)
         if not edge.bot_was_added(activity):
             return
-        if not await self.first_time(edge.event_key(activity)):
+        if not self.gateway.accepting:
+            await context.send_activity(render.welcome_activity())
             return
-        await context.send_activity(render.welcome_activity())
+        turn = replace(edge.to_turn(activity), text="", action=None, event_id=edge.event_key(activity))
+        await self._receive(activity, turn, "welcome")
 
     async def on_installation(self, context: TurnContext, state: TurnState) -> None:
         await self.remember(context.activity)

@@ -60,6 +60,14 @@ def reference_from_json(data: dict[str, Any]) -> ConversationReference:
     return ConversationReference.model_validate(data)
 
 
+def reply_target(activity: Activity) -> dict[str, Any]:
+    """Where the replies to this very activity go: its conversation's reference, naming the activity."""
+    data = reference_json(activity)
+    if activity.id:
+        data["activityId"] = activity.id
+    return data
+
+
 def reply_ref(activity: Activity) -> dict[str, Any]:
     conversation_id = activity.conversation.id if activity.conversation else ""
     return {"platform": PLATFORM, "conversation_id": conversation_id, "reference": reference_json(activity)}

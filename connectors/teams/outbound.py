@@ -59,6 +59,8 @@ class TeamsOutbound:
                 failures.append(exc)
 
         continuation = reference.get_continuation_activity()
+        if reference.activity_id:  # the messages answer that activity: they are sent as replies to it
+            continuation.id = reference.activity_id
         if self._auth.anonymous:
             # Anonymous identity: the SDK then talks to the channel without asking Entra for a token.
             await self._adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, write)

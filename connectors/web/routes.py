@@ -1,23 +1,27 @@
 """The local web chat: a static page at `/` and the JSON conversation API it talks to.
 
-`POST /api/chat` hands one message or button press to the conversation engine and returns its replies;
-`GET /api/chat/{id}/messages?after=N` returns replies delivered later through the outbound registry.
+`POST /api/chat` hands one message or button press to the gateway and returns its replies. Each message has
+an id (`message_id`, made up when the client sends none): the same id sent again is answered once, with the
+same replies. With `Prefer: respond-async` the request returns 202 as soon as the message is stored, and
+the replies, like those of a message whose request was cut off, arrive with
+`GET /api/chat/{id}/messages?after=N`, where coordinators' messages arrive too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import uuid
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bot.store.inbox import FAILED, PENDING
 from bot.types import Reply, Turn
+from connectors.gateway import GATEWAY, Arrival, Gateway
 from connectors.http import ApiError, read_json_object, text_field
 from connectors.services import SERVICES, Services, dumps
+from connectors.surfaces import Mark, Plan, Receipt
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLATFORM = "web"
@@ -26,6 +30,7 @@ _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _ACTION = re.compile(r"^[\w:.@/+-]{1,200}$")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _AFTER = re.compile(r"^[0-9]{1,12}$")
+WAIT_SECONDS = 60.0
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -34,30 +39,6 @@ PAGE_HEADERS = {
     ),
     "Cache-Control": "no-cache",
 }
-
-
-class ConversationLocks:
-    """One lock per conversation, so a double click cannot interleave two turns of the same chat."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-_LOCKS = web.AppKey("web_conversation_locks", ConversationLocks)
 
 
 def _conversation_id(value: Any) -> str:
@@ -75,13 +56,13 @@ def _action(data: dict[str, Any]) -> str | None:
     return value
 
 
-def _event_id(data: dict[str, Any], conversation_id: str) -> str | None:
+def _message_id(data: dict[str, Any]) -> str:
     value = data.get("message_id")
     if value is None:
-        return None
+        return uuid.uuid4().hex[:24]
     if not isinstance(value, str) or not _MESSAGE_ID.match(value):
         raise ApiError(422, "invalid_request", "`message_id` must be 1-64 letters, digits, - or _.")
-    return f"web:{conversation_id}:{value}"
+    return value
 
 
 def parse_turn(data: dict[str, Any]) -> Turn:
@@ -99,22 +80,69 @@ def parse_turn(data: dict[str, Any]) -> Turn:
         user_name=text_field(data, "user_name", required=False, max_chars=200) or None,
         user_email=text_field(data, "user_email", required=False, max_chars=320) or None,
         reply_ref={"platform": PLATFORM, "conversation_id": conversation_id},
-        event_id=_event_id(data, conversation_id),
+        event_id=f"{PLATFORM}:{conversation_id}:{_message_id(data)}",
     )
 
 
+class WebSurface:
+    """The web chat for the delivery worker: replies go back in the response of a request that waits for
+    them; otherwise into the conversation's messages, stored together with the count that says so."""
+
+    name = PLATFORM
+    inline = True
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def plan(self, target: dict[str, Any], replies: list[Reply]) -> Plan:
+        answered = str(target.get("message_id") or "")
+        return [{"replies": [{**reply.to_json(), "in_reply_to": answered} for reply in replies]}]
+
+    async def started(self, target: dict[str, Any]) -> None:
+        return None
+
+    async def post(self, target: dict[str, Any], message: dict[str, Any], mark: Mark) -> None:
+        inbox = self._gateway.worker.inbox
+        assert inbox is not None
+        conversation_id = str(target.get("conversation_id") or "")
+        payloads = list(message.get("replies") or [])
+        await self._gateway.services.run_sync(
+            inbox.post_to_outbox, mark.key, mark.index, PLATFORM, conversation_id, payloads
+        )
+
+    async def was_posted(self, target: dict[str, Any], message: dict[str, Any], mark: Mark) -> bool:
+        return False  # `post` counts the message in the same transaction: an uncounted one is not there
+
+
 async def chat(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+    gateway = request.app[GATEWAY]
     turn = parse_turn(await read_json_object(request))
-    engine = services.require_engine()
-    async with request.app[_LOCKS].hold(turn.conversation_id):
-        replies: list[Reply] = await services.run_sync(engine.handle, turn)
-    for reply in replies:
-        if reply.kind == "answer" and reply.answer is not None:
-            grounded = "true" if reply.answer.grounded else "false"
-            services.metrics.answers.labels(surface=PLATFORM, grounded=grounded).inc()
-    body = {"conversation_id": turn.conversation_id, "replies": [r.to_json() for r in replies]}
-    return web.json_response(body, dumps=dumps)
+    assert turn.event_id is not None
+    message_id = turn.event_id.rsplit(":", 1)[1]
+    later = "respond-async" in request.headers.get("Prefer", "").lower()
+    target = {"conversation_id": turn.conversation_id, "message_id": message_id}
+    arrival = Arrival(
+        PLATFORM, turn.event_id, turn, target, "button" if turn.action else "message", request.remote or ""
+    )
+    receipt = await gateway.receive(arrival, wait=not later)
+    body: dict[str, Any] = {"conversation_id": turn.conversation_id, "message_id": message_id}
+    if later:
+        return web.json_response(body | {"status": "accepted"}, status=202, dumps=dumps)
+    if receipt.status == PENDING and receipt.waiter is not None:
+        finished = await gateway.worker.wait(turn.event_id, receipt.waiter, WAIT_SECONDS)
+        if finished is None:  # still being answered: the replies will arrive as messages
+            return web.json_response(body | {"status": "pending"}, status=202, dumps=dumps)
+        receipt = finished
+    return _answered(receipt, body)
+
+
+def _answered(receipt: Receipt, body: dict[str, Any]) -> web.Response:
+    if receipt.status == FAILED:
+        raise ApiError(503, "not_answered", "ribot could not answer this message; please send it again.")
+    if receipt.sent:  # it went to the conversation's messages, where the page finds it
+        return web.json_response(body | {"replies": [], "delivered": "messages"}, dumps=dumps)
+    replies = list((receipt.plan or [{}])[0].get("replies") or [])
+    return web.json_response(body | {"replies": replies}, dumps=dumps)
 
 
 async def delivered(request: web.Request) -> web.Response:
@@ -146,7 +174,7 @@ def _asset_handler() -> Any:
 
 
 def mount(app: web.Application, services: Services) -> None:
-    app[_LOCKS] = ConversationLocks()
+    app[GATEWAY].add_surface(WebSurface(app[GATEWAY]))
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", _asset_handler())
     app.router.add_post("/api/chat", chat)

@@ -1,7 +1,7 @@
 """Fixtures for the server tests: real aiohttp servers on loopback.
 
-Unit tests use the small stand-ins below for the answerer, the conversation engine and the message box,
-so the HTTP behaviour can be pinned down (a loader that waits on a gate, an engine that blocks). The
+Unit tests use the small stand-ins below for the answerer and the conversation engine (with a real SQLite
+database), so the HTTP behaviour can be pinned down (a loader that waits on a gate, an engine that blocks). The
 end-to-end and browser tests use the real components (`real_server`).
 """
 
@@ -19,6 +19,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.outbound import WebInbox
 from bot.settings import Settings
+from bot.store.base import migrate, open_database
+from bot.store.outbox import Outbox
 from bot.types import Answer, Choice, Citation, ContactRef, Reply, Turn
 from connectors.app import Loaded, Services, build_services, create_app
 from connectors.batching import BatchingAnswerer
@@ -80,41 +82,27 @@ class StubEngine:
 
 
 @dataclass
-class MemoryBox:
-    """In-memory MessageBox for the web inbox."""
-
-    rows: list[tuple[int, str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def put(self, platform: str, conversation_id: str, payloads: list[dict[str, Any]]) -> list[int]:
-        ids = []
-        for payload in payloads:
-            self.rows.append((len(self.rows) + 1, platform, conversation_id, payload))
-            ids.append(len(self.rows))
-        return ids
-
-    def pending(self, platform: str, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
-        return [
-            {"id": i, "created_at": "2026-01-01T00:00:00Z", "reply": p}
-            for i, pl, c, p in self.rows
-            if pl == platform and c == conversation_id and i > after
-        ]
-
-
-@dataclass
 class Stubs:
+    """A loader with a real SQLite database (opened first, as the real loader does) and the stand-ins above
+    for the model; `gate` holds the rest of the loading back."""
+
+    database: Path
     answerer: StubAnswerer = field(default_factory=StubAnswerer)
     gate: threading.Event = field(default_factory=threading.Event)
     fail_with: Exception | None = None
     engine: StubEngine | None = None
-    db: Any = None
+    db: Any = None  # what the loader reports as its database, when a test wants something else
 
     def loader(self, services: Services) -> Loaded:
+        db = open_database(f"sqlite:///{self.database}")
+        migrate(db)
+        services.database_opened(db)
         self.gate.wait(30)
         if self.fail_with is not None:
             raise self.fail_with
         batching = BatchingAnswerer(self.answerer, window_ms=2, observer=services.metrics.observe_batch)
         self.engine = StubEngine(batching)
-        return Loaded(answerer=batching, engine=self.engine, db=self.db, web_inbox=WebInbox(MemoryBox()))
+        return Loaded(answerer=batching, engine=self.engine, db=self.db or db, web_inbox=WebInbox(Outbox(db)))
 
 
 @pytest.fixture
@@ -123,8 +111,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def stubs() -> Iterator[Stubs]:
-    made = Stubs()
+def stubs(tmp_path: Path) -> Iterator[Stubs]:
+    made = Stubs(tmp_path / "stub.sqlite3")
     yield made
     made.gate.set()  # never leave a loader thread waiting
     if made.answerer.hold is not None:

@@ -71,14 +71,16 @@ async def test_readyz_asks_the_database(
 ) -> None:
     from sqlalchemy import create_engine
 
-    stubs.db = SimpleNamespace(engine=create_engine(f"sqlite:///{tmp_path / 'ok.sqlite3'}"))
     stubs.gate.set()
     client = await client_of(stubs)
     await wait_ready(client)
     services = client.server.app[SERVICES]
+    assert (await client.get("/readyz")).status == 200
+    working = services.db
     services.db = SimpleNamespace(engine=create_engine(f"sqlite:///{tmp_path / 'missing' / 'x.sqlite3'}"))
     services.probe = DatabaseProbe(interval=0)
     response = await client.get("/readyz")
+    services.db = working
     assert response.status == 503
     body = await response.json()
     assert body["status"] == "degraded" and "database" in body["error"]

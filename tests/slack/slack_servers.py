@@ -73,7 +73,15 @@ class RibotProcess:
                 total += float(match.group(2))
         return total
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, nothing finished, nothing released."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+        self._out.close()
+
     def stop(self) -> None:
+        if self._out.closed:
+            return
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

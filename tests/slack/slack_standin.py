@@ -58,6 +58,7 @@ class SlackStandIn:
         self.sockets: list[web.WebSocketResponse] = []
         self.connected = asyncio.Event()
         self._rate_limits: dict[str, list[int]] = {}
+        self.holding: set[str] = set()  # methods whose answers are held back (the call itself is done)
         self._clock = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -91,6 +92,13 @@ class SlackStandIn:
         return f"{self.url}/response/{uuid.uuid4().hex}"
 
     # ---- test controls ------------------------------------------------------------------------------------
+
+    def hold(self, method: str) -> None:
+        """Calls of `method` are carried out and recorded, but answered only after `release`."""
+        self.holding.add(method)
+
+    def release(self, method: str) -> None:
+        self.holding.discard(method)
 
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 with Retry-After."""
@@ -164,6 +172,8 @@ class SlackStandIn:
         else:
             body = handler(params)
         call.ok = bool(body.get("ok"))
+        while method in self.holding:  # Slack did it, but the answer is slow to come back
+            await asyncio.sleep(0.02)
         return web.json_response(body)
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +212,9 @@ class SlackStandIn:
         }
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        if params.get("metadata"):
+            metadata = params["metadata"]
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
@@ -222,7 +235,21 @@ class SlackStandIn:
         thread = [m for m in self.messages.get(channel, []) if m["ts"] == ts or m.get("thread_ts") == ts]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        messages = _with_metadata(thread, params)
+        return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's top-level messages (no thread replies), newest first, from `oldest` on."""
+        channel = str(params.get("channel") or "")
+        oldest = float(params.get("oldest") or 0)
+        found = [
+            m
+            for m in self.messages.get(channel, [])
+            if float(m["ts"]) >= oldest and m.get("thread_ts") in (None, m["ts"])
+        ]
+        limit = int(params.get("limit") or 100)
+        messages = _with_metadata(list(reversed(found))[:limit], params)
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
 
     def _m_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view")
@@ -303,6 +330,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
     else:
         params.update(dict(parse_qsl(raw, keep_blank_values=True)))
     return params
+
+
+def _with_metadata(messages: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Messages as a read method returns them: their metadata only with `include_all_metadata`."""
+    if str(params.get("include_all_metadata")).lower() in ("1", "true"):
+        return list(messages)
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
 
 
 def _token(request: web.Request, params: dict[str, Any]) -> str | None:

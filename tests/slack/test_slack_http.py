@@ -38,13 +38,13 @@ async def settle(server: RibotProcess, outcome: str, before: float, count: int =
     """Waits until `server` has counted `count` more turns with `outcome`."""
 
     def reached() -> bool:
-        return server.metric("ribot_slack_turns_total", outcome=outcome) >= before + count
+        return server.metric("ribot_turns_total", surface="slack", outcome=outcome) >= before + count
 
     await until(lambda: reached())
 
 
 def turns(server: RibotProcess, outcome: str) -> float:
-    return server.metric("ribot_slack_turns_total", outcome=outcome)
+    return server.metric("ribot_turns_total", surface="slack", outcome=outcome)
 
 
 def texts(posted: dict[str, Any]) -> str:

@@ -88,7 +88,7 @@ def test_every_subscribed_event_has_a_listener() -> None:
 
     settings = Settings(slack_bot_token="xoxb-x", slack_signing_secret="s")
     services = Services(settings, Metrics(), OutboundRegistry(), loader=lambda s: None, executor=None)  # type: ignore[arg-type]
-    SlackHandlers(services, poster=None).register(Recorder())  # type: ignore[arg-type]
+    SlackHandlers(services, gateway=None, poster=None).register(Recorder())  # type: ignore[arg-type]
     handled = {
         name if name != "message" else f"message.{kind}"
         for name in registered

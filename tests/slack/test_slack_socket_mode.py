@@ -26,7 +26,7 @@ ANIMALS = "Who do I contact about animal experiments abroad?"
 
 
 def turns(server: RibotProcess, outcome: str) -> float:
-    return server.metric("ribot_slack_turns_total", outcome=outcome)
+    return server.metric("ribot_turns_total", surface="slack", outcome=outcome)
 
 
 async def test_connects_through_apps_connections_open(

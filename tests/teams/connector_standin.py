@@ -3,7 +3,7 @@
 It speaks the Bot Framework REST protocol ribot's SDK uses: replies are POSTed to
 `/v3/conversations/{conversationId}/activities/{replyToId}`, proactive messages to
 `/v3/conversations/{conversationId}/activities`; both answer 200 with a resource id. Typing indicators are
-kept apart from messages.
+kept apart from messages. `refusing` stands for an outage of the service (503, nothing delivered).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Received:
 class ConnectorStandIn:
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    refusing: bool = False  # an outage: every post is answered 503 and nothing is delivered
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
@@ -38,6 +39,9 @@ class ConnectorStandIn:
 
     async def post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.refusing:
+            error = {"error": {"code": "ServiceUnavailable", "message": "The service is unavailable."}}
+            return web.json_response(error, status=503)
         self.received.append(
             Received(
                 conversation_id=request.match_info["conversation"],

@@ -20,6 +20,7 @@ from connector_standin import ConnectorStandIn, Received, card_of
 from playground_harness import ServerThread, free_port
 
 from bot.outbound import DeliveryError, EscalationNotice
+from bot.store.inbox import count_open
 from bot.types import Reply
 from connectors.teams.agent import EMPTY, STALE_BUTTON
 
@@ -49,6 +50,26 @@ def messages_in(connector: ConnectorStandIn, conversation_id: str) -> list[Recei
     return [r for r in connector.messages() if r.conversation_id == conversation_id]
 
 
+def settle(stack: TeamsStack, timeout: float = 120) -> None:
+    """Waits until every acknowledged delivery has been answered (the inbox has nothing pending)."""
+    deadline = time.monotonic() + timeout
+    while count_open(stack.services.db) > 0:
+        assert time.monotonic() < deadline, "deliveries are still pending"
+        time.sleep(0.05)
+
+
+def answered(stack: TeamsStack, activity: dict[str, Any]) -> int:
+    """Posts one activity and waits until ribot has answered it; the HTTP status of the acknowledgement."""
+    status = post(stack, activity)
+    settle(stack)
+    return status
+
+
+def duplicates(stack: TeamsStack) -> float:
+    registry = stack.services.metrics.registry
+    return registry.get_sample_value("ribot_turns_total", {"surface": "teams", "outcome": "duplicate"}) or 0.0
+
+
 def card_texts(received: Received) -> str:
     return json.dumps(card_of(received), ensure_ascii=False)
 
@@ -63,14 +84,13 @@ def test_a_repeated_activity_is_answered_once(teams_stack: TeamsStack, standin: 
     activity = acts.message(
         "What does the Security Forum do?", service_url=service_url, conversation_id=convo
     )
-    registry = teams_stack.services.metrics.registry
-    duplicates = registry.get_sample_value("ribot_teams_turns_total", {"outcome": "duplicate"}) or 0.0
+    before = duplicates(teams_stack)
     assert post(teams_stack, activity) == 202
-    assert post(teams_stack, activity) == 202  # Bot Framework's retry: same id
+    assert answered(teams_stack, activity) == 202  # Bot Framework's retry: same id
     assert len(messages_in(connector, convo)) == 1
     seen = [t for t in teams_stack.recorder.turns if t.conversation_id == convo]
     assert len(seen) == 1
-    assert registry.get_sample_value("ribot_teams_turns_total", {"outcome": "duplicate"}) == duplicates + 1
+    assert duplicates(teams_stack) == before + 1
 
 
 def test_simultaneous_copies_are_answered_once(teams_stack: TeamsStack, standin: Any) -> None:
@@ -92,6 +112,7 @@ def test_simultaneous_copies_are_answered_once(teams_stack: TeamsStack, standin:
     for thread in threads:
         thread.join()
     assert statuses == [202] * 4
+    settle(teams_stack)
     assert len(messages_in(connector, convo)) == 1
 
 
@@ -110,10 +131,8 @@ def test_nothing_to_read_gets_a_clear_message(
     connector, service_url = standin
     convo = conversation("empty")
     text = activity_args.pop("text")
-    assert (
-        post(teams_stack, acts.message(text, service_url=service_url, conversation_id=convo, **activity_args))
-        == 202
-    )
+    activity = acts.message(text, service_url=service_url, conversation_id=convo, **activity_args)
+    assert answered(teams_stack, activity) == 202
     (reply,) = messages_in(connector, convo)
     assert reply.activity["text"] == expected
 
@@ -129,7 +148,7 @@ def test_hostile_input_is_answered_and_loses_no_state(teams_stack: TeamsStack, s
     ]
     for text in hostile:
         before = len(messages_in(connector, convo))
-        assert post(teams_stack, acts.message(text, service_url=service_url, conversation_id=convo)) == 202
+        assert answered(teams_stack, acts.message(text, service_url=service_url, conversation_id=convo)) == 202
         replies = messages_in(connector, convo)[before:]
         assert replies, f"no reply to {text[:40]!r}"
         for reply in replies:
@@ -137,7 +156,7 @@ def test_hostile_input_is_answered_and_loses_no_state(teams_stack: TeamsStack, s
             assert "<script>" not in body and "Traceback" not in body
     before = len(messages_in(connector, convo))
     question = "Do I have to contact anyone before animal experiments abroad?"
-    assert post(teams_stack, acts.message(question, service_url=service_url, conversation_id=convo)) == 202
+    assert answered(teams_stack, acts.message(question, service_url=service_url, conversation_id=convo)) == 202
     answer = card_texts(messages_in(connector, convo)[before])
     assert "Section 4.4" in answer
 
@@ -147,7 +166,7 @@ def test_first_contact_stores_a_reference_and_a_later_reply_needs_only_the_conve
 ) -> None:
     connector, service_url = standin
     convo = conversation("later")
-    assert post(teams_stack, acts.message("Hello", service_url=service_url, conversation_id=convo)) == 202
+    assert answered(teams_stack, acts.message("Hello", service_url=service_url, conversation_id=convo)) == 202
     services = teams_stack.services
     with services.db.engine.connect() as conn:
         stored = conn.execute(
@@ -169,7 +188,7 @@ def test_first_contact_stores_a_reference_and_a_later_reply_needs_only_the_conve
 def test_a_refused_proactive_message_is_reported(teams_stack: TeamsStack, standin: Any) -> None:
     _, service_url = standin
     convo = conversation("refused")
-    assert post(teams_stack, acts.message("Hello", service_url=service_url, conversation_id=convo)) == 202
+    assert answered(teams_stack, acts.message("Hello", service_url=service_url, conversation_id=convo)) == 202
     services = teams_stack.services
     gone = {
         "platform": "teams",
@@ -195,7 +214,7 @@ def test_a_refused_proactive_message_is_reported(teams_stack: TeamsStack, standi
 def test_escalations_are_announced_in_the_coordinators_channel(teams_stack: TeamsStack, standin: Any) -> None:
     connector, service_url = standin
     thread = f"{acts.CHANNEL};messageid=1700000000001"
-    post(
+    answered(
         teams_stack,
         acts.message("<at>ribot</at> hello", service_url=service_url, kind="channel", conversation_id=thread),
     )

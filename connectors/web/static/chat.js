@@ -122,13 +122,22 @@
 
   /* ---- talking to the server ---- */
 
+  /* The same message_id on every attempt: the server answers a message once however often it arrives. */
   async function post(payload) {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch("/api/chat", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(payload),
-      });
+      let response;
+      try {
+        response = await fetch("/api/chat", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify(payload),
+        });
+      } catch (err) {
+        if (attempt >= RETRIES_WHILE_STARTING) throw err;
+        setStatus(t().offline);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        continue;
+      }
       if (response.status === 503 && attempt < RETRIES_WHILE_STARTING) {
         setStatus(t().starting);
         await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -207,7 +216,8 @@
       const body = await response.json();
       const messages = Array.isArray(body.messages) ? body.messages : [];
       if (messages.length === 0) return;
-      const fresh = messages.map((m) => ({ who: "person", reply: m.reply, id: m.id }));
+      // ribot's own replies arrive here too when their request was cut off (they name the message answered)
+      const fresh = messages.map((m) => ({ who: m.reply && m.reply.in_reply_to ? "bot" : "person", reply: m.reply, id: m.id }));
       state.delivered = Math.max(state.delivered, ...messages.map((m) => Number(m.id) || 0));
       state.entries.push(...fresh);
       save();

@@ -1,0 +1,203 @@
+"""The one edge every surface goes through, once per turn.
+
+A connector turns its platform's event into a `Turn` and hands it over as an `Arrival`; the gateway stores it
+in the durable inbox before the connector acknowledges it (a resend finds it there and is not answered
+again), and a worker (connectors.worker) later asks the gateway for the replies and has the connector post
+them. Edge policy lives here and nowhere else: readiness, rate limits, empty, stale and oversized input, the
+command words, the language of ribot's own notices, and the metrics (`ribot_turns`, `ribot_answers`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Protocol
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.types import Answer, Reply, ReplyKind, Turn
+from connectors.edge_texts import say
+from connectors.http import ApiError
+from connectors.services import Services
+from connectors.surfaces import Receipt, Surface
+from connectors.worker import DeliveryWorker
+from knowledge.text import detect_language
+
+log = logging.getLogger("ribot.gateway")
+
+MAX_TEXT_CHARS = 8_000
+ASSESS_WORDS = frozenset(
+    {
+        "assess",
+        "assessment",
+        "start assessment",
+        "start an assessment",
+        "bedöm",
+        "bedömning",
+        "starta bedömning",
+    }
+)
+HELP_WORDS = frozenset({"", "help", "?", "hjälp"})
+NOTICES = frozenset({"greeting", "welcome"})  # fixed messages a connector renders itself
+
+
+class RateLimiter(Protocol):
+    """May `key` (an account or a client address) be served on `surface` now? Counts the attempt."""
+
+    def allow(self, surface: str, key: str) -> bool: ...
+
+
+class AllowAll:
+    def allow(self, surface: str, key: str) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One verified delivery, as a connector hands it to the gateway."""
+
+    surface: str
+    key: str  # idempotence key: a resend of the same delivery has the same key
+    turn: Turn
+    target: dict[str, Any] = field(default_factory=dict)  # the connector's own JSON: where replies go
+    kind: str = "message"  # message, command, button, or a notice (greeting, welcome)
+    client: str = ""  # who is asking, for rate limits; default: the turn's user
+
+
+def turn_to_json(turn: Turn) -> dict[str, Any]:
+    return asdict(turn)
+
+
+def turn_from_json(data: dict[str, Any]) -> Turn:
+    names = {f.name for f in fields(Turn)}
+    return Turn(**{k: v for k, v in data.items() if k in names})
+
+
+def edge_reply(name: str, language: str, kind: ReplyKind = "text", **values: object) -> Reply:
+    """One of the gateway's own messages; `data["edge"]` names it, so a surface can show it plainly."""
+    return Reply(kind=kind, text=say(name, language, **values), data={"edge": name})
+
+
+def language_of(text: str) -> str:
+    return detect_language(text) if text.strip() else "en"
+
+
+class Gateway:
+    def __init__(self, services: Services, limiter: RateLimiter | None = None) -> None:
+        self.services = services
+        self.limiter: RateLimiter = limiter or AllowAll()
+        self.worker = DeliveryWorker(services, self._answer_delivery, self.count)
+
+    def add_surface(self, surface: Surface) -> None:
+        self.worker.add_surface(surface)
+
+    @property
+    def accepting(self) -> bool:
+        """True once deliveries can be stored (the database is open; the model may still be loading)."""
+        return self.worker.opened() is not None
+
+    def count(self, surface: str, outcome: str) -> None:
+        self.services.metrics.turns.labels(surface=surface, outcome=outcome).inc()
+
+    # ---- at the edge, before the acknowledgement ------------------------------------------------------
+
+    async def receive(self, arrival: Arrival, *, wait: bool = False) -> Receipt:
+        """Stores the delivery (or finds the stored one), so the connector may acknowledge it. With `wait`
+        the receipt carries a future for the plan, for surfaces that answer in the response."""
+        if not self.accepting:
+            raise ApiError(503, "not_ready", "ribot is still starting; try again in a few seconds.")
+        limited = not await self._allowed(arrival.surface, arrival.client or arrival.turn.user_id)
+        surface = self.worker.surfaces.get(arrival.surface)
+        if limited and surface is not None and surface.inline:
+            self.count(arrival.surface, "limited")
+            raise ApiError(429, "too_many_requests", say("limited", language_of(arrival.turn.text)))
+        payload = {
+            "turn": turn_to_json(arrival.turn),
+            "target": arrival.target,
+            "kind": arrival.kind,
+            "limited": limited,
+        }
+        try:
+            return await self.worker.accept(arrival.key, arrival.surface, payload, wait=wait)
+        except SQLAlchemyError as exc:  # not stored, so not acknowledged: the platform sends it again
+            log.warning(
+                "could not store a delivery: %s", type(exc).__name__, extra={"surface": arrival.surface}
+            )
+            raise ApiError(
+                503, "not_ready", "ribot cannot take messages right now; try again shortly."
+            ) from exc
+
+    async def _allowed(self, surface: str, key: str) -> bool:
+        if isinstance(self.limiter, AllowAll):
+            return True
+        # A shared limiter asks its store (Redis, the database): off the event loop.
+        return bool(await self.services.run_sync(self.limiter.allow, surface, key))
+
+    def ignored(self, surface: str) -> None:
+        """The connector saw a delivery that is not for ribot (its own message, an edit, another bot)."""
+        self.count(surface, "ignored")
+
+    # ---- on a worker, after the acknowledgement ----------------------------------------------------------
+
+    def _answer_delivery(self, surface: str, payload: dict[str, Any]) -> list[Reply]:
+        turn = turn_from_json(dict(payload.get("turn") or {}))
+        replies, outcome = self.answer(
+            turn, str(payload.get("kind") or "message"), bool(payload.get("limited"))
+        )
+        self.count(surface, outcome)
+        return replies
+
+    def answer(self, turn: Turn, kind: str = "message", limited: bool = False) -> tuple[list[Reply], str]:
+        """The replies to one turn and the outcome to count. Blocking: runs on a worker thread."""
+        language = language_of(turn.text)
+        if kind in NOTICES:
+            return [Reply(kind="text", text="", data={"notice": kind})], "answered"
+        if limited:
+            return [edge_reply("limited", language)], "limited"
+        word = " ".join(turn.text.split()).lower().strip(" .!")
+        if kind == "command" and not turn.action and word in HELP_WORDS:
+            return [edge_reply("help", language)], "answered"
+        if kind == "button" and not turn.action:
+            return [edge_reply("stale_button", language)], "empty"
+        if not turn.action and not word:
+            return [edge_reply("empty", language)], "empty"
+        if len(turn.text) > MAX_TEXT_CHARS:
+            return [edge_reply("too_long", language, length=len(turn.text), limit=MAX_TEXT_CHARS)], "too_long"
+        if not turn.action and word in ASSESS_WORDS:
+            turn = replace(turn, text="", action="triage:start")
+        return self._engine(turn, language)
+
+    def _engine(self, turn: Turn, language: str) -> tuple[list[Reply], str]:
+        engine = self.services.engine
+        if engine is None:
+            return [edge_reply("not_ready", language, kind="error")], "not_ready"
+        try:
+            replies = list(engine.handle(turn))
+        except Exception:
+            log.exception("the conversation engine failed", extra={"platform": turn.platform})
+            return [edge_reply("failed", language, kind="error")], "failed"
+        for reply in replies:
+            if reply.answer is not None:
+                self._count_answer(turn.platform, reply.answer)
+        return replies, "answered"
+
+    def _count_answer(self, surface: str, answer: Answer) -> None:
+        self.services.metrics.answers.labels(surface=surface, grounded=str(answer.grounded).lower()).inc()
+
+    # ---- the stateless question API ------------------------------------------------------------------------
+
+    async def ask(self, question: str, client: str) -> Answer:
+        """`/api/ask`: one question, one answer, no conversation and nothing stored."""
+        if not await self._allowed("api", client):
+            self.count("api", "limited")
+            raise ApiError(429, "too_many_requests", say("limited", language_of(question)))
+        answerer = self.services.require_answerer()
+        answer = await asyncio.wrap_future(answerer.submit(question))
+        self._count_answer("api", answer)
+        self.count("api", "answered")
+        return answer
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
