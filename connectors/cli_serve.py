@@ -58,8 +58,10 @@ def url_of(settings: Settings, port: int) -> str:
 async def serve(settings: Settings, stop: asyncio.Event | None = None, announce: bool = True) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM arrives), then shut down gracefully."""
     from connectors.app import build_services, create_app
+    from connectors.ratelimit import RateLimits
 
-    app = create_app(build_services(settings))
+    services = build_services(settings)
+    app = create_app(services, limiter=RateLimits.for_services(services))
     await run_app(app, settings, stop=stop, announce=announce)
 
 
