@@ -112,6 +112,18 @@ class Answerer:
             out.append(self._answer(c.text, reading, units, context))
         return out
 
+    def situation(self, text: str) -> dict[str, str]:
+        """The slots a message states, concerns told in the user's own words included: the triage's
+        reading of an opening message."""
+        cleaned = clean_question(text)
+        if cleaned.problem:
+            return {}
+        reading = read(cleaned.text, self.model)
+        parts, others = _unit_texts(cleaned.text, reading)
+        found = self.retriever.search_many([cleaned.text, *parts, *others], k=1)
+        units = Units(found[0], found[1 : 1 + len(parts)], found[1 + len(parts) :])
+        return _with_concerns(reading, units, self.scope).slots
+
     def _answer(self, raw: str, reading: Reading, units: Units, context: Context | None) -> Answer:
         whole = units.whole
         language = language_of(raw, context.language if context else whole.language)

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.followup import Context
 from bot.inputs import strip_controls
+from bot.slots import extract as extract_slots
 from bot.store.base import Database
 from bot.store.conversations import ConversationStore, OpenConversation
-from bot.triage import Reading, Triage, TriageState
+from bot.triage import NONE, Reading, Triage, TriageState
 from bot.triage_outcome import build_outcome
 from bot.triage_text import changes_line, outcome_text, question_text
 from bot.types import Answer, Choice, Reply, Turn
@@ -163,6 +164,12 @@ class ConversationEngine:
         out.append(Choice("triage:cancel", self.say(ex, "label_cancel")))
         return out
 
+    def situation(self, text: str) -> dict[str, str]:
+        """The slots a message states: the answerer's reading (concerns in the user's own words too), or
+        the slot reader's alone for an answerer without one."""
+        reader = getattr(self.answerer, "situation", None)
+        return dict(reader(text)) if reader is not None else extract_slots(text)
+
     def start(self, ex: Exchange, slots: dict[str, str], description_id: int | None) -> None:
         talk = ex.talk
         talk.mode, talk.triage, talk.offer, talk.done_on = "triage", TriageState(), {}, None
@@ -218,7 +225,9 @@ class ConversationEngine:
             buttons = [
                 Choice(f"triage:answer:{c['value']}:yes", c["label"]) for c in question["choices"][:-1]
             ]
-            buttons.append(Choice(f"triage:answer:{question['slot']}:no", question["choices"][-1]["label"]))
+            buttons.append(
+                Choice(f"triage:answer:{question['slot']}:{NONE}", question["choices"][-1]["label"])
+            )
         else:
             buttons = [
                 Choice(f"triage:answer:{question['slot']}:{c['value']}", c["label"])

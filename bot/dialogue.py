@@ -148,7 +148,7 @@ def message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
     if talk.mode == "triage":
         triage_text(engine, ex, text)
     elif talk.mode == "offered" and intents.affirms(text) and not _asks_more(text):
-        engine.start(ex, {**talk.offer, **extractor.extract(text)}, talk.description_id)
+        engine.start(ex, {**talk.offer, **engine.situation(text)}, talk.description_id)
     elif talk.mode == "offered" and intents.declines(text) and not _asks_more(text):
         cancel(engine, ex)
     else:
@@ -193,7 +193,7 @@ def open_message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
         engine.answer(ex, text)
     if plan:
         talk = ex.talk
-        talk.mode, talk.offer, talk.description_id = "offered", extractor.extract(text), ex.message_id
+        talk.mode, talk.offer, talk.description_id = "offered", engine.situation(text), ex.message_id
         buttons = [
             _start_button(engine, ex),
             Choice("triage:cancel", engine.say(ex, "label_no_thanks")),
@@ -237,26 +237,18 @@ def _adds_something(state: TriageState, reading: Reading) -> bool:
 
 
 def triage_line(engine: ConversationEngine, ex: Exchange, text: str, answers: dict[str, str]) -> None:
-    """One line of `ribot triage --json`: describes the situation, answers, or gives a command."""
-    talk = ex.talk
+    """One line of `ribot triage --json`: a whole assessment of its own. The text is read for every slot
+    it states and the answers given so far are applied on top; nothing carries over from an earlier
+    line, and nothing is assumed."""
     _follow_language(ex, text)
-    if talk.mode == "triage":
-        if answers:
-            given = engine.triage_machine.answers(talk.triage, answers)
-            if not given.updates:
-                ex.lead.append(engine.say(ex, "not_understood"))
-            from_text = extractor.extract(text) if text.strip() else {}
-            engine.apply(ex, Reading({**from_text, **given.updates}, given.answered))
-        else:
-            message(engine, ex, text)
-        return
-    if text.strip() and intents.command(text) is not None and talk.mode == "done":
-        command(engine, ex, text)
-        return
     if len(text) > MAX_TRIAGE_REPLY:
         ex.lead.append(engine.say(ex, "too_long", length=f"{len(text):,}"))
         text = ""
-    slots = {**extractor.extract(text), **{s: v for s, v in answers.items() if isinstance(v, str)}}
+    slots = engine.situation(text) if text.strip() else {}
+    given = engine.triage_machine.given(slots, answers)
+    if answers and not given:
+        ex.lead.append(engine.say(ex, "not_understood"))
+    slots.update(given)
     engine.start(ex, slots, ex.message_id if text.strip() else None)
 
 

@@ -15,6 +15,7 @@ from bot import slots as extractor
 from knowledge.triage_flow import Flow, Question, matches
 
 MAX_HISTORY = 50
+NONE = "none"  # the answer "none of these" to a group question
 STRUCTURAL = frozenset({"area", "level"})
 _NUMBERS = re.compile(r"^\s*\d+(?:\s*(?:,|and|och|&|\+|\s)\s*\d+)*\s*[.)]?\s*$")
 
@@ -97,17 +98,29 @@ class Triage:
         return True
 
     def answers(self, state: TriageState, given: dict[str, str]) -> Reading:
-        """Answers given as slot values (JSON `answers`, buttons). For a group question, "no" to its first
-        slot means none of the group applies."""
+        """Answers given as slot values (JSON `answers`, buttons): each slot only as given, never another
+        one assumed. A group question answered "none" (`{"concerns": "none"}`, its "None of these" button)
+        is "no" for each of its open slots."""
         updates = {s: v for s, v in given.items() if self.valid(s, v)}
         pending = state.pending
-        if (
-            len(pending) > 1
-            and updates.get(pending[0]) == extractor.NO
-            and not any(updates.get(s) == extractor.YES for s in pending)
-        ):
+        group = self._group_of(pending)
+        if group is not None and given.get(group) == NONE:
             updates = {**{s: extractor.NO for s in pending}, **updates}
         return Reading(updates, any(s in updates for s in pending))
+
+    def given(self, known: dict[str, str], answers: dict[str, str]) -> dict[str, str]:
+        """Answers of a `ribot triage --json` line as slot values: valid slot values as they are, and a
+        group answered "none" as "no" for each of its slots still open."""
+        valid = {s: v for s, v in answers.items() if self.valid(s, v)}
+        settled = {**known, **valid}
+        for group in (g for g, v in answers.items() if g in self.flow.groups and v == NONE):
+            for q in self.flow.questions:
+                if q.group == group and q.slot not in settled and matches(q.when, settled):
+                    valid[q.slot] = extractor.NO
+        return valid
+
+    def _group_of(self, pending: list[str]) -> str | None:
+        return self.flow.question(pending[0]).group if len(pending) > 1 else None
 
     def read(self, state: TriageState, text: str) -> Reading:
         """A typed message: a choice (number, value or label) for the open question, or own words. Words in
@@ -180,9 +193,9 @@ class Triage:
         labels = {extractor.normalise(t) for t in self._none_labels(group)} if group else set()
         return said.strip(" .!") in labels or extractor.says_none(said)
 
-    def _none_labels(self, group: str) -> tuple[str, str]:
-        found = self.flow.groups[group].none_label
-        return found.en, found.sv
+    def _none_labels(self, group: str) -> tuple[str, ...]:
+        found = self.flow.groups[group]
+        return (found.none_label.en, found.none_label.sv, found.done_label.en, found.done_label.sv)
 
     # -- the question as data -------------------------------------------------------------------------
     def question(self, state: TriageState, language: str) -> dict[str, Any] | None:
@@ -203,10 +216,12 @@ class Triage:
         group = self.flow.groups[first.group or ""]
         items = [self.flow.question(s) for s in pending]
         choices = [{"value": q.slot, "label": (q.option or q.text).get(language)} for q in items]
+        started = any(q.slot in state.slots for q in self.flow.questions if q.group == group.id)
+        none = (group.done_label if started else group.none_label).get(language)
         return {
-            "slot": first.slot,
+            "slot": group.id,
             "text": group.text.get(language),
-            "choices": [*choices, {"value": "none", "label": group.none_label.get(language)}],
+            "choices": [*choices, {"value": NONE, "label": none}],
             "slots": list(pending),
             "multiple": True,
             "help": group.help.get(language),

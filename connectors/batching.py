@@ -97,6 +97,11 @@ class BatchingAnswerer:
         ]
         return [f.result() for f in futures]
 
+    def situation(self, text: str) -> dict[str, str]:
+        """The slots a message states (one message, not batched: the triage reads it once)."""
+        reader = getattr(self._answerer, "situation", None)
+        return dict(reader(text)) if reader is not None else {}
+
     def close(self, timeout: float | None = None) -> None:
         """Stop taking questions, answer the ones already queued, then stop the worker."""
         with self._lock:

@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def triage(engine: ConversationEngine, session: str, lines: TextIO, out: TextIO, *, as_json: bool) -> int:
-    turn = Turn(platform="cli", conversation_id=session, user_id="cli")
-    for raw in lines:
+    """Each line a separate assessment (CONTRACT.md): a conversation of its own, so nothing carries over."""
+    for n, raw in enumerate(lines, start=1):
+        turn = Turn(platform="cli", conversation_id=f"{session}-{n}", user_id="cli")
         if not raw.strip():
             continue
         try:

@@ -4,9 +4,13 @@ an assessment that never needs an answer starts instantly."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from bot.followup import Context
 from bot.types import Answer
+
+if TYPE_CHECKING:
+    from bot.answering import Answerer
 
 
 class LazyAnswerer:
@@ -14,7 +18,7 @@ class LazyAnswerer:
         self._answerer: object | None = None
         self._lock = threading.Lock()
 
-    def ask(self, question: str, context: Context | None = None) -> Answer:
+    def _loaded(self) -> Answerer:
         from bot.answering import Answerer
 
         with self._lock:
@@ -24,4 +28,10 @@ class LazyAnswerer:
 
                 self._answerer = Answerer(open_retriever(get_settings()))
         assert isinstance(self._answerer, Answerer)
-        return self._answerer.ask(question, context)
+        return self._answerer
+
+    def ask(self, question: str, context: Context | None = None) -> Answer:
+        return self._loaded().ask(question, context)
+
+    def situation(self, text: str) -> dict[str, str]:
+        return self._loaded().situation(text)

@@ -111,6 +111,7 @@ class Group:
     id: str
     text: Text
     none_label: Text
+    done_label: Text  # "none of these" once some of the group have been chosen
     help: Text
 
 
@@ -281,7 +282,7 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
         slot_labels={slot: _text(s["label"]) for slot, s in raw["slots"].items()},
         questions=tuple(_question(q) for q in raw["questions"]),
         groups={
-            gid: Group(gid, _text(g["text"]), _text(g["none_label"]), _text(g["help"]))
+            gid: Group(gid, _text(g["text"]), _text(g["none_label"]), _text(g["done_label"]), _text(g["help"]))
             for gid, g in raw["groups"].items()
         },
         roles={rid: _text(t) for rid, t in raw["roles"].items()},

@@ -37,7 +37,10 @@ def test_triage_json_follows_the_contract(tmp_path: Path) -> None:
         ["triage", "--json"],
         lines(
             {"text": "A partner abroad will do the zebrafish experiments in my informal project."},
-            {"text": "", "answers": {"security_concern": "no", "ethical_concern": "no"}},
+            {
+                "text": "A partner abroad will do the zebrafish experiments in my informal project.",
+                "answers": {"security_concern": "no", "ethical_concern": "no"},
+            },
         ),
         tmp_path,
     )
@@ -83,12 +86,13 @@ def test_triage_json_survives_bad_lines(tmp_path: Path) -> None:
         "error",
         "need_input",
         "need_input",
-        "done",
+        "need_input",
     ]
     assert out[1]["error"].startswith("not valid JSON")
-    assert "nothing was changed" in out[5]["message"] and out[5]["question"]["multiple"]
+    # every line is an assessment of its own: an answer that fits no slot changes nothing, and is said so
+    assert "nothing was changed" in out[5]["message"] and out[5]["question"]["slot"] == "area"
     assert "10,000 characters" in out[6]["message"]
-    assert out[7]["outcome"]["decides"] == "agreement_signatory"
+    assert out[7]["question"]["slot"] == "area"  # "none of these" alone is not a situation
 
 
 def test_chat_talks_in_the_terminal_and_saves_a_summary(tmp_path: Path) -> None:

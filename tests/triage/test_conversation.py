@@ -113,7 +113,7 @@ def test_a_concern_button_asks_about_the_rest(chat: Callable[..., Chat]) -> None
     user.triage("We have a signed research agreement with a university in Japan.")
     user.press("triage:answer:security_concern:yes")
     assert user.question["slots"] == ["animals_abroad", "ethical_concern"]
-    user.press(f"triage:answer:{user.question['slot']}:no")  # "None of these"
+    user.press(f"triage:answer:{user.question['slot']}:none")  # "None of these"
     assert user.outcome["raise_with"] == ["head_of_department"]
 
 
@@ -288,13 +288,13 @@ def test_a_flagged_concern_offers_a_person_and_a_plain_outcome_does_not(chat: Ca
     flagged = chat(conversation="flagged")
     flagged.triage("We have a signed research agreement with a university in Japan.")
     flagged.press("triage:answer:ethical_concern:yes")
-    flagged.press(f"triage:answer:{flagged.question['slot']}:no")
+    flagged.press(f"triage:answer:{flagged.question['slot']}:none")
     outcome = next(r for r in flagged.replies if r.kind == "outcome")
     assert "Talk to a person" in outcome.text and "escalate:start" in [a.value for a in outcome.actions]
 
     plain = chat(conversation="plain")
     plain.triage("We have a signed research agreement with a university in Japan.")
-    plain.press(f"triage:answer:{plain.question['slot']}:no")
+    plain.press(f"triage:answer:{plain.question['slot']}:none")
     outcome = next(r for r in plain.replies if r.kind == "outcome")
     assert "You flagged" not in outcome.text
 

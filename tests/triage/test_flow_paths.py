@@ -51,9 +51,8 @@ def walk(new_chat: Callable[[], Chat]) -> list[tuple[list[dict[str, str]], dict[
     while pending:
         path = pending.pop()
         chat = new_chat()
-        chat.triage("")
-        for answers in path:
-            chat.triage("", answers)
+        # each `ribot triage --json` line is a whole assessment: it carries every answer given so far
+        chat.triage("", known(path))
         if chat.last.outcome is not None:
             finished.append((path, chat.last.outcome))
             continue

@@ -59,7 +59,8 @@ def test_a_conversation_continues_in_a_new_engine(database: Database, db_url: st
     database.dispose()
     reopened = open_database(db_url)
     second = Chat(new_engine(reopened), conversation="thread-1")
-    second.triage("", {"animals_abroad": "no", "security_concern": "yes", "ethical_concern": "no"})
+    second.press("triage:answer:security_concern:yes")
+    second.press("triage:answer:concerns:none")
     assert second.outcome["responsible"] == "research_group_and_department"
     assert "security_forum" in [c["id"] for c in second.outcome["contacts"]]
     reopened.dispose()
@@ -82,19 +83,16 @@ def run_cli(db_url: str, session: str, lines: list[dict[str, Any]], data_dir: Pa
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_a_conversation_continues_after_a_process_restart(
-    database: Database, db_url: str, tmp_path: Path
-) -> None:
-    first = run_cli(
-        db_url, "restart-1", [{"text": "My course will include a study visit to a lab in Estonia."}], tmp_path
-    )
-    assert first[0]["status"] == "need_input"
-    assert first[0]["known"]["level"] == "course"
-    second = run_cli(db_url, "restart-1", [{"text": "", "answers": {"animals_abroad": "no"}}], tmp_path)
-    assert second[0]["status"] == "done"
-    assert second[0]["outcome"]["responsible"] == "course_education_board"
-    other = run_cli(db_url, "restart-2", [{"text": "", "answers": {"animals_abroad": "no"}}], tmp_path)
-    assert other[0]["status"] == "need_input" and other[0]["question"]["slot"] == "area"
+def test_triage_lines_in_later_processes_stand_alone(database: Database, db_url: str, tmp_path: Path) -> None:
+    """`ribot triage --json` lines are whole assessments: a later process with the same session carries
+    nothing over, and a line with the whole situation comes out the same in any process."""
+    line = {"text": "My course will include a study visit to a lab in Estonia."}
+    first = run_cli(db_url, "restart-1", [line], tmp_path)
+    assert first[0]["status"] == "need_input" and first[0]["known"]["level"] == "course"
+    alone = run_cli(db_url, "restart-1", [{"text": "", "answers": {"animals_abroad": "no"}}], tmp_path)
+    assert alone[0]["status"] == "need_input" and alone[0]["question"]["slot"] == "area"
+    whole = run_cli(db_url, "restart-1", [{**line, "answers": {"concerns": "none"}}], tmp_path)
+    assert whole[0]["status"] == "done" and whole[0]["outcome"]["responsible"] == "course_education_board"
 
 
 def test_two_interleaved_conversations_never_see_each_other(database: Database) -> None:
@@ -145,7 +143,7 @@ def test_concurrent_messages_are_all_kept_and_conversations_stay_apart(database:
             user = Chat(engine, conversation=conversation)
             start.wait()
             user.triage(description)
-            user.triage("", {s: "no" for s in user.question["slots"]})
+            user.triage(description, {"concerns": "none"})
             results[conversation] = user.outcome
         except BaseException as exc:  # reported below, with the thread's traceback
             errors.append(exc)

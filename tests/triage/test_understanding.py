@@ -104,22 +104,51 @@ def test_more_cases_of_the_same_kind(case: dict[str, Any], engine: ConversationE
     assert result["asked"] * 2 <= result["slots"], (result["asked"], result["slots"])
 
 
-def test_a_client_that_answers_only_the_named_slot_gets_the_same_outcomes(
-    dev_set: dict[str, Any], engine: ConversationEngine
-) -> None:
-    """A JSON-lines client that answers `question.slot` alone (not every slot of a grouped question)."""
-    from bot.protocol import triage_line as result_line
+def _line(engine: ConversationEngine, text: str, answers: dict[str, str]) -> dict[str, Any]:
+    from bot.protocol import triage_line
     from bot.types import Turn
-    from connectors.evaluation import outcome_problems as check_outcome
 
-    for case in [*dev_set["triage"], *EXTRA_CASES]:
-        turn = Turn(platform="cli", conversation_id=f"naive-{case['id']}", user_id="cli")
-        line = result_line(engine.triage(Turn(**{**turn.__dict__, "text": case["text"]})))
-        asked = 0
-        while line["status"] == "need_input":
-            asked += 1
-            assert asked <= 6, case["id"]
-            slot = line["question"]["slot"]
-            line = result_line(engine.triage(turn, {slot: case["slots"][slot]}))
-        assert check_outcome(line["outcome"], case["expect"], case["slots"]) == [], case["id"]
-        assert asked * 2 <= len(case["slots"]), case["id"]
+    return triage_line(
+        engine.triage(Turn(platform="cli", conversation_id="one-process", user_id="cli", text=text), answers)
+    )
+
+
+def test_each_line_is_a_separate_assessment(engine: ConversationEngine) -> None:
+    """Lines of `ribot triage --json` in one process never see each other: a KU programme's answers do
+    not turn the next line's research contract into a programme case."""
+    programme = {"area": "first_second_cycle_education", "level": "programme", "ku_managed": "yes"}
+    first = _line(engine, "Our KU-run programme wants a partner abroad.", {**programme, "concerns": "none"})
+    assert first["status"] == "done" and first["outcome"]["report_to"] == "dean_higher_education"
+    second = _line(engine, "We will sign a research contract with a university in Canada.", {})
+    assert second["status"] == "need_input" and second["known"]["area"] == "research"
+    assert second["known"].get("level") is None and second["known"].get("ku_managed") is None
+    done = _line(
+        engine, "We will sign a research contract with a university in Canada.", {"concerns": "none"}
+    )
+    assert done["outcome"]["responsible"] == "research_group_and_department"
+
+
+def test_a_question_that_settles_several_slots_lists_them_and_assumes_none(
+    engine: ConversationEngine,
+) -> None:
+    line = _line(engine, "An informal research exchange with a colleague in Peru.", {})
+    question = line["question"]
+    assert question["slot"] == "concerns"
+    assert question["slots"] == ["animals_abroad", "security_concern", "ethical_concern"]
+    # answering one of them settles that one only; the others are asked again, with "none of the others"
+    again = _line(
+        engine, "An informal research exchange with a colleague in Peru.", {"animals_abroad": "yes"}
+    )
+    assert again["question"]["slots"] == ["security_concern", "ethical_concern"]
+    assert again["known"]["animals_abroad"] == "yes" and again["known"]["security_concern"] is None
+    assert again["question"]["choices"][-1]["value"] == "none"
+
+
+def test_concerns_in_the_opening_message_are_read(engine: ConversationEngine) -> None:
+    line = _line(
+        engine,
+        "We are starting an informal research project with a lab abroad and I worry they could pass our "
+        "results on to their military.",
+        {},
+    )
+    assert line["known"]["security_concern"] == "yes"
