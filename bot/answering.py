@@ -135,9 +135,7 @@ class Answerer:
         corrections = [c for c in (correct(x, reading, self.model, language) for x in reading.claims) if c]
         if context is not None and context.intents and (continues(reading, raw) or not asked):
             asked = same_thing_other_detail(raw, whole.intents, context, self.model) or (
-                list(context.intents)
-                if continues(reading, raw) or not _declinable(whole, self.scope)
-                else asked
+                list(context.intents) if continues(reading, raw) else asked
             )
         if not asked and not corrections:
             return decline(

@@ -70,9 +70,11 @@ def with_context(reading: Reading, context: Context | None) -> Reading:
 def continues(reading: Reading, raw: str) -> bool:
     """The message continues the previous answer rather than asking something new."""
     text = raw.strip().lower()
-    return bool(_CONTINUES.match(text) or _WHY.match(text)) or (
-        len(text.split()) <= SHORT and bool(reading.slots) and not reading.named
-    )
+    if _CONTINUES.match(text) or _WHY.match(text):
+        return True
+    # a statement of a new condition ("It's a programme KU manages."), or a short one with a question mark
+    states = len(text.split()) <= SHORT or not text.endswith("?")
+    return bool(reading.slots) and states and not reading.named
 
 
 def same_thing_other_detail(

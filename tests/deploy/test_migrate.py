@@ -46,19 +46,16 @@ def test_migrate_then_check_passes(database: str, tmp_path: Path) -> None:
     assert before.returncode == 1 and "run `ribot migrate`" in before.stdout
     migrated = ribot(tmp_path, database, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert (
-        migrated.stdout.strip()
-        == "migrated the database from empty to 0003_platform_refs, the newest migration"
-    )
+    assert migrated.stdout.strip() == "migrated the database from empty to 0005_inbox, the newest migration"
     steps = [json.loads(line) for line in migrated.stderr.splitlines()]  # progress: JSON lines only
-    assert sum(step["msg"].startswith("Running upgrade") for step in steps) == 3
+    assert sum(step["msg"].startswith("Running upgrade") for step in steps) == 5
     checked = ribot(tmp_path, database, "migrate", "--check")
     assert (checked.returncode, checked.stdout.strip()) == (
         0,
-        "the schema at 0003_platform_refs matches the models",
+        "the schema at 0005_inbox matches the models",
     )
     again = ribot(tmp_path, database, "migrate")
-    assert again.returncode == 0 and "already at 0003_platform_refs" in again.stdout
+    assert again.returncode == 0 and "already at 0005_inbox" in again.stdout
 
 
 def test_check_reports_a_schema_that_differs_from_the_models(database: str, tmp_path: Path) -> None:
@@ -78,7 +75,7 @@ def test_a_database_behind_or_ahead_is_not_up_to_date(database: str, tmp_path: P
     assert ribot(tmp_path, database, "migrate").returncode == 0
     execute(database, "UPDATE alembic_version SET version_num = '0002_escalations'")
     behind = ribot(tmp_path, database, "migrate", "--check")
-    assert behind.returncode == 1 and "at 0002_escalations; the newest is 0003_platform_refs" in behind.stdout
+    assert behind.returncode == 1 and "at 0002_escalations; the newest is 0005_inbox" in behind.stdout
     execute(database, "UPDATE alembic_version SET version_num = '9999_from_a_later_release'")
     for args in (("migrate", "--check"), ("migrate",)):
         ahead = ribot(tmp_path, database, *args)
@@ -111,7 +108,7 @@ def test_the_schema_module_registers_every_table_of_the_store() -> None:
         "print(json.dumps(sorted(Base.metadata.tables)))\n"
     )
     assert registered == everything
-    assert len(registered) == 10 and "platform_refs" in registered
+    assert len(registered) == 12 and "platform_refs" in registered
 
 
 @pytest.mark.postgres
