@@ -65,7 +65,7 @@ def evaluate(data: dict[str, Any], answerer: Any, baseline: bool = True) -> dict
         "quotes_checked": sum(len(a.citations) for a in answers),
     }
     if baseline:
-        base = ev.baseline_figures(questions)
+        base = ev.baseline_figures(questions, answerer.retriever.encoder)
         report["baseline"] = {"recall_at_3": round(base.recall_at_3, 4), "mrr": round(base.mrr, 4)}
     if data.get("triage"):
         report["triage"] = _triage_figures(data["triage"], answerer)

@@ -29,10 +29,6 @@ def load_components(services: Services) -> Loaded:
     settings.ribot_data_dir.mkdir(parents=True, exist_ok=True)
     log.info("opening the knowledge index", extra={"index_dir": str(settings.index_dir)})
     retriever = open_retriever(settings)
-    if settings.torch_threads:
-        import torch
-
-        torch.set_num_threads(settings.torch_threads)
     answerer = BatchingAnswerer(
         Answerer(retriever),
         window_ms=settings.batch_window_ms,
