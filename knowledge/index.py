@@ -35,8 +35,9 @@ class IndexUnavailable(RuntimeError):
 
 
 def _cached_passage_vectors(index_dir: Path, passages: list[Passage], model: str) -> np.ndarray | None:
+    """The cached vectors when the cache holds exactly these passages, else None."""
     cached = load_vectors(index_dir / PASSAGE_VECTORS, model)
-    if any(cached.get(p.id, ("",))[0] != content_hash(p) for p in passages):
+    if len(cached) != len(passages) or any(cached.get(p.id, ("",))[0] != content_hash(p) for p in passages):
         return None
     return (
         np.stack([cached[p.id][1] for p in passages])

@@ -141,6 +141,12 @@ def test_a_changed_source_is_embedded_on_open_without_torch(index_copy: Path, tm
     assert "Kvarnresor" in json.loads(asked["answer"])["citations"][0]["quote"]
     assert asked["modules"] == ["chromadb"]  # the index was brought up to date: Chroma, but no torch
 
+    (sources / "travel-policy.txt").unlink()
+    reopened = open_retriever(Settings(ribot_data_dir=index_copy, ribot_sources_dir=sources))
+    cached = json.loads((index_copy / "index" / f"{PASSAGE_VECTORS}.json").read_text(encoding="utf-8"))
+    assert [key for key, _ in cached["rows"]] == list(reopened.passages)
+    assert not any(key.startswith("travel-policy") for key in reopened.passages)
+
 
 def test_damaged_graph_is_exported_again_and_vectors_are_kept(index_copy: Path) -> None:
     settings = Settings(ribot_data_dir=index_copy)
