@@ -184,24 +184,38 @@ def start_server(port: int, data_dir: Path | None, extra: list[str]) -> subproce
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     head = f"{'conc':>4} {'answers':>7} {'ans/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'errors':>6}"
-    head += f" | {'healthz p50':>11} {'p95':>6} {'max':>6} {'n':>4}"
+    head += f" | {'healthz p50':>11} {'p95':>6} {'max':>6} {'n':>4} | {'server CPU ms/answer':>20}"
     print(head)
     for r in rows:
         errors = sum(r["errors"].values()) + r["healthz_errors"]
         print(
             f"{r['concurrency']:>4} {r['answers']:>7} {r['answers_per_second']:>7} {r['p50_ms']:>7} "
             f"{r['p95_ms']:>7} {r['max_ms']:>7} {errors:>6} | {r['healthz_p50_ms']:>11} "
-            f"{r['healthz_p95_ms']:>6} {r['healthz_max_ms']:>6} {r['healthz_checks']:>4}"
+            f"{r['healthz_p95_ms']:>6} {r['healthz_max_ms']:>6} {r['healthz_checks']:>4} | "
+            f"{r.get('server_cpu_ms_per_answer', '-'):>20}"
         )
 
 
-async def bench(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time of a local process so far: the server's cost per answer, which other load on
+    the machine does not inflate the way it inflates latency."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench(args: argparse.Namespace, url: str, pid: int | None = None) -> list[dict[str, Any]]:
     await wait_ready(url, args.ready_timeout)
     await warm_up(url, 8)
     rows = []
     for concurrency in args.concurrency:
+        cpu = cpu_seconds(pid)
         run = await measure(url, concurrency, args.seconds, args.probe_every)
-        rows.append(run.summary())
+        row = run.summary()
+        if pid is not None and run.latencies:
+            row["server_cpu_ms_per_answer"] = round((cpu_seconds(pid) - cpu) * 1000 / len(run.latencies), 2)
+        rows.append(row)
     return rows
 
 
@@ -248,7 +262,7 @@ def _with_server(args: argparse.Namespace, data_dir: Path, setting: str) -> list
     load_before = os.getloadavg()
     server = start_server(port, data_dir, [*args.server_env, setting])
     try:
-        rows = asyncio.run(bench(args, f"http://127.0.0.1:{port}"))
+        rows = asyncio.run(bench(args, f"http://127.0.0.1:{port}", server.pid))
     finally:
         server.terminate()
         server.wait(60)
@@ -270,6 +284,10 @@ def _verdict(results: dict[str, list[dict[str, Any]]]) -> None:
         onnx, torch = last["onnx"], last["sentence-transformers"]
         ratio = onnx["answers_per_second"] / max(torch["answers_per_second"], 1e-9)
         print(f"throughput onnx / sentence-transformers at concurrency {onnx['concurrency']}: {ratio:.2f}")
+        cost = torch["server_cpu_ms_per_answer"] / max(onnx["server_cpu_ms_per_answer"], 1e-9)
+        print(
+            f"server CPU per answer sentence-transformers / onnx at concurrency {onnx['concurrency']}: {cost:.2f}"
+        )
     print(
         "target at concurrency 32: onnx >= 2 x sentence-transformers answers/s, p95 <= 150 ms, /healthz p95 <= 50 ms"
     )

@@ -21,7 +21,11 @@ EMBEDDING_DIM = 384
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json); longer texts are truncated
 GRAPH_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-BATCH = 32  # texts per forward pass; sorted by length first, so a batch carries little padding
+# Texts per forward pass, sorted by length first so that a pass carries little padding. Measured on 2 cores
+# with 32 short questions: 4.0 ms of CPU per question in passes of 8, 6.0 ms in one pass of 32 (padding, and
+# activations that outgrow the cache), 5.9 ms one at a time.
+BATCH = 8
+TORCH_BATCH = 32  # sentence-transformers' default, which suits torch
 
 
 def model_path() -> Path:
@@ -101,7 +105,7 @@ class SentenceTransformerEncoder:
         with self._lock:
             vectors = self.model.encode(
                 texts,
-                batch_size=BATCH,
+                batch_size=TORCH_BATCH,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
@@ -125,5 +129,5 @@ def document_embeddings() -> Any:
     return HuggingFaceEmbeddings(
         model_name=str(model_path()),
         model_kwargs={"device": "cpu"},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": BATCH},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": TORCH_BATCH},
     )
