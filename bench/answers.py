@@ -3,7 +3,7 @@
 - warm latency per question (p50/p95) of ribot's full answer, of the LangChain tutorial retrieval
   (RecursiveCharacterTextSplitter 500/50, Chroma, HuggingFaceEmbeddings of the same model, top 3), of the
   bare sentence-transformers query embedding and of the bare ONNX query embedding that ribot uses, taken in
-  turn question by question (in rotating order) so that load from other processes falls on all four alike;
+  turn question by question (in a random order each time) so that load from other processes falls on all four alike;
 - cold start of `ribot ask` (process start to first answer, index built) next to the time it takes merely
   to import torch and sentence-transformers, in alternation;
 - peak RSS of a `ribot ask` process and of `ribot serve` once ready and warm; batch throughput; ingestion.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -100,11 +101,13 @@ def warm(qs: list[str], rounds: int, data: Path) -> dict[str, list[float]]:
     for run in runs.values():
         run("warm up")
     latencies: dict[str, list[float]] = {name: [] for name in runs}
-    names = list(runs)
+    names, shuffler = list(runs), random.Random(14)
     for _ in range(rounds):
-        for n, q in enumerate(qs):
-            # Each run follows each other equally often: torch's idle threads spin for a while after a pass.
-            for name in names[n % len(names) :] + names[: n % len(names)]:
+        for q in qs:
+            # A fresh order for every question: what ran just before matters (torch's idle threads spin for a
+            # while, and each model's weights need the cache), so no run may always follow the same one.
+            shuffler.shuffle(names)
+            for name in names:
                 start = time.perf_counter()
                 runs[name](q)
                 latencies[name].append((time.perf_counter() - start) * 1000)
