@@ -4,7 +4,7 @@ sentence-transformers, which a process that answers never imports.
 The graph takes `input_ids`, `attention_mask` and `token_type_ids` and returns `sentence_embedding`: the
 model's mean pooling over the attention mask and its L2 normalisation, the two modules after the transformer
 in its sentence-transformers configuration, are part of the graph. ONNX Runtime's transformer optimiser then
-fuses attention, layer normalisation and GELU (about a third less time per short query on 2 cores). Before
+fuses attention, layer normalisation and GELU (measured: 2.6 ms instead of 3.6 ms per short query). Before
 the files are kept, the graph's vectors are compared with sentence-transformers' on sample texts."""
 
 from __future__ import annotations
