@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from dotenv import dotenv_values
 from pydantic import Field
@@ -35,7 +36,10 @@ class Settings(BaseSettings):
     batch_window_ms: float = Field(default=2.0, ge=0, le=100, description="wait for concurrent questions")
     batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
     answer_workers: int = Field(default=1, ge=1, le=8, description="threads answering batches of questions")
-    torch_threads: int = Field(default=0, ge=0, le=64, description="torch threads; 0: library default")
+    ribot_encoder: Literal["onnx", "sentence-transformers"] = Field(
+        default="onnx", description="what embeds questions: the exported ONNX graph, or torch for comparison"
+    )
+    encoder_threads: int = Field(default=0, ge=0, le=64, description="threads per embedding; 0: cores, max 2")
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
     inbox_lease_seconds: float = Field(
         default=15.0, ge=1, le=600, description="how long a worker holds a delivery before others may take it"

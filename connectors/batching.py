@@ -1,10 +1,10 @@
 """Micro-batching of questions: concurrent `ask` calls are embedded and answered together.
 
-The embedding model answers about four times as many queries per second in batches as one at a time,
-so one worker thread collects the questions that arrive within a few milliseconds of each other and
-hands them to `Answerer.ask_many` in one call. With more than one worker, one batch's Python work
+One worker thread collects the questions that arrive within a few milliseconds of each other and hands
+them to `Answerer.ask_many` in one call, so a burst of questions costs one embedding call (one forward pass
+per batch of similar length) instead of one each. With more than one worker, one batch's Python work
 (ranking, composing) can overlap the next batch's embedding, which runs outside the GIL; that helps on a
-host where torch cannot have every core. Callers on any thread get a future; async code awaits it with
+host where the encoder cannot have every core. Callers on any thread get a future; async code awaits it with
 `asyncio.wrap_future`. Nothing submitted before `close()` is dropped.
 """
 

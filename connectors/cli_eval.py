@@ -9,6 +9,7 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     from connectors.cli_ask import open_answerer
+    from knowledge.baseline import baseline_ranked
 
     data = yaml.safe_load(args.file.read_text(encoding="utf-8"))
     answerer = open_answerer()
@@ -36,16 +38,10 @@ def run(args: argparse.Namespace) -> int:
             answerer,
             lambda: engine,
             groups=groups_of(args.file),
-            baseline=None if args.no_baseline else _baseline,
+            baseline=None if args.no_baseline else partial(baseline_ranked, encoder=answerer.retriever.encoder),
         )
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else render(report, args.verbose))
     return 0 if report["passed"] else 1
-
-
-def _baseline(questions: list[str]) -> list[list[set[str]]]:
-    from knowledge.baseline import baseline_ranked
-
-    return baseline_ranked(questions)
 
 
 @contextmanager

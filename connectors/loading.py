@@ -42,10 +42,6 @@ def load_components(services: Services) -> Loaded:
     services.database_opened(db)
     log.info("opening the knowledge index", extra={"index_dir": str(settings.index_dir)})
     retriever = open_retriever(settings)
-    if settings.torch_threads:
-        import torch
-
-        torch.set_num_threads(settings.torch_threads)
     answerer = BatchingAnswerer(
         Answerer(retriever),
         window_ms=settings.batch_window_ms,

@@ -7,6 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from knowledge.retrieve import Encoder
 from knowledge.verbatim import ORIGINAL
 
 _RAW_HEADING = re.compile(r"^(?P<id>\d(?:\.\d)?)\.?\s+[A-Z][^.\n]*$", re.MULTILINE)
@@ -33,21 +34,22 @@ def raw_sections(text: str, start: int, end: int) -> set[str]:
     return found
 
 
-def baseline_ranked(questions: list[str]) -> list[list[set[str]]]:
+def baseline_ranked(questions: list[str], encoder: Encoder) -> list[list[set[str]]]:
     """The tutorial pipeline: RecursiveCharacterTextSplitter(500, 50) over the raw text, Chroma, the same
-    embedding model, top 3. A chunk counts for every section it touches, which favours the baseline."""
+    embedding model (run by `encoder`), top 3. A chunk counts for every section it touches, which favours
+    the baseline."""
     from langchain_chroma import Chroma
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from knowledge.embedding import document_embeddings
     from knowledge.ingest import chroma_client
+    from knowledge.tutorial_embeddings import EncoderEmbeddings
 
     text = ORIGINAL.read_text(encoding="utf-8")
     splitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50, add_start_index=True)
     chunks = splitter.create_documents([text])
     with tempfile.TemporaryDirectory(prefix="ribot-baseline-") as tmp:
         client = chroma_client(Path(tmp))
-        store = Chroma(collection_name="baseline", client=client, embedding_function=document_embeddings())
+        store = Chroma(collection_name="baseline", client=client, embedding_function=EncoderEmbeddings(encoder))
         store.add_documents(chunks)
         ranked = []
         for question in questions:

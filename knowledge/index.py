@@ -1,21 +1,36 @@
-"""Opens the knowledge index for answering: builds it when missing, repairs it when stale or unreadable."""
+"""Opens the knowledge index for answering: builds it when missing, repairs it when stale or unreadable.
+
+When the index is current, opening it reads the exported encoder and the passage vectors kept beside
+Chroma's files (knowledge/index_files.py) and imports neither torch nor chromadb; only building or repairing
+it does (ingestion)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 from bot.settings import Settings, get_settings
 from knowledge.corpus import content_hash
+from knowledge.embedding import EMBEDDING_DIM, OnnxEncoder, SentenceTransformerEncoder
 from knowledge.glossary import Glossary, glossary
-from knowledge.ingest import COLLECTION, MODEL_NAME, all_passages, chroma_client, ingest, reset_index
+from knowledge.index_files import (
+    EncoderFiles,
+    current_model,
+    load_vectors,
+    prepare_encoder,
+    save_vectors,
+    text_digest,
+)
+from knowledge.ingest import PASSAGE_VECTORS, all_passages, ingest, reset_index
 from knowledge.intent_index import IntentIndex
 from knowledge.model import guideline_model
+from knowledge.retrieve import Encoder, HybridRetriever
 from knowledge.text import detect_language
-from knowledge.types import Passage, Retriever
-from knowledge.vectors import open_unit_vectors
+from knowledge.types import Passage
 
+UNIT_VECTORS = "units"  # units.npy and units.json in the index folder
 log = logging.getLogger(__name__)
 
 
@@ -23,21 +38,25 @@ class IndexUnavailable(RuntimeError):
     """Raised when the index cannot be opened or rebuilt; the message says what to do."""
 
 
-def _collection_if_current(index_dir: Path, expected: dict[str, str]) -> Any | None:
-    """The Chroma collection when it holds exactly the current passages, else None."""
-    if not (index_dir / "chroma.sqlite3").exists():
+def _cached_passage_vectors(index_dir: Path, passages: list[Passage], model: str) -> np.ndarray | None:
+    """The cached vectors when the cache holds exactly these passages, else None."""
+    cached = load_vectors(index_dir / PASSAGE_VECTORS, model)
+    if len(cached) != len(passages) or any(cached.get(p.id, ("",))[0] != content_hash(p) for p in passages):
         return None
-    collection = chroma_client(index_dir).get_collection(COLLECTION)
-    stored = collection.get(include=["metadatas"])
-    hashes = {i: (m or {}).get("hash") for i, m in zip(stored["ids"], stored["metadatas"], strict=True)}
-    return collection if hashes == expected else None
+    return (
+        np.stack([cached[p.id][1] for p in passages])
+        if passages
+        else np.zeros((0, EMBEDDING_DIM), np.float32)
+    )
 
 
-def open_collection(index_dir: Path, sources_dir: Path | None, passages: list[Passage]) -> Any:
-    """The index's collection holding exactly `passages` (the sources' current ones), built when needed."""
-    expected = {p.id: content_hash(p) for p in passages}
+def open_passage_vectors(
+    index_dir: Path, sources_dir: Path | None, passages: list[Passage], model: str
+) -> np.ndarray:
+    """The vectors of `passages` (the sources' current ones) by `model`, in their order; the index is built
+    or brought up to date first when it does not hold exactly them."""
     try:
-        found = _collection_if_current(index_dir, expected)
+        found = _cached_passage_vectors(index_dir, passages, model)
         if found is not None:
             return found
         log.info("index at %s is missing or out of date: building it", index_dir)
@@ -52,13 +71,13 @@ def open_collection(index_dir: Path, sources_dir: Path | None, passages: list[Pa
                 f"The knowledge index at {index_dir} could not be built ({again}). "
                 f"Delete that folder and run `ribot ingest`."
             ) from again
-    found = _collection_if_current(index_dir, expected)
+    found = _cached_passage_vectors(index_dir, passages, model)
     if found is None:
         raise IndexUnavailable(f"The knowledge index at {index_dir} is inconsistent; run `ribot ingest`.")
     return found
 
 
-def open_intents(index_dir: Path, encoder: Any, terms: Glossary) -> IntentIndex:
+def open_intents(index_dir: Path, encoder: Encoder, terms: Glossary) -> IntentIndex:
     """The model's labelled example questions, embedded as questions are (glossary applied)."""
     model = guideline_model()
     examples = model.examples()
@@ -66,17 +85,51 @@ def open_intents(index_dir: Path, encoder: Any, terms: Glossary) -> IntentIndex:
     texts = [terms.expand(q, language) for (_, q), language in zip(examples, languages, strict=True)]
     # The situation is the slot reader's to read; in the examples it would only pull a question towards
     # the intents whose examples happen to name the same situation.
-    vectors = open_unit_vectors(index_dir, [model.without_situation(t) for t in texts], encoder, MODEL_NAME)
+    units = [(str(n), model.without_situation(t)) for n, t in enumerate(texts)]
+    vectors = open_unit_vectors(index_dir, units, encoder)
     return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names, languages)
 
 
-def open_retriever(settings: Settings | None = None) -> Retriever:
-    from knowledge.embedding import query_encoder
-    from knowledge.retrieve import HybridRetriever
+def open_encoder(files: EncoderFiles, settings: Settings) -> Encoder:
+    """The encoder that embeds questions: the exported graph, or sentence-transformers for comparison."""
+    if settings.ribot_encoder == "sentence-transformers":
+        return SentenceTransformerEncoder(settings.encoder_threads)
+    return OnnxEncoder(files.folder, settings.encoder_threads)
 
+
+def open_retriever(settings: Settings | None = None) -> HybridRetriever:
     settings = settings or get_settings()
     passages = all_passages(settings.ribot_sources_dir)
-    collection = open_collection(settings.index_dir, settings.ribot_sources_dir, passages)
-    encoder, terms = query_encoder(), glossary()
+    try:
+        files = prepare_encoder(settings.index_dir)
+    except Exception as exc:
+        raise IndexUnavailable(
+            f"The embedding model could not be exported into {settings.index_dir} ({exc}); run `ribot ingest`."
+        ) from exc
+    vectors = open_passage_vectors(settings.index_dir, settings.ribot_sources_dir, passages, files.model)
+    encoder, terms = open_encoder(files, settings), glossary()
     intents = open_intents(settings.index_dir, encoder, terms)
-    return HybridRetriever(passages, collection, encoder, terms, intents)
+    return HybridRetriever(passages, vectors, encoder, terms, intents)
+
+
+def open_unit_vectors(index_dir: Path, units: list[tuple[str, str]], encoder: Encoder) -> np.ndarray:
+    """Vectors of further texts given as (id, text), in the given order, cached with the index: only new
+    or changed texts are embedded (by `encoder`, the retriever's), and texts no longer given are dropped."""
+    ids = [unit_id for unit_id, _ in units]
+    if len(set(ids)) != len(ids):
+        raise ValueError("unit ids must be unique")
+    model = current_model(index_dir)
+    cached = load_vectors(index_dir / UNIT_VECTORS, model)
+    hashes = [text_digest(text) for _, text in units]
+    out = np.zeros((len(units), EMBEDDING_DIM), dtype=np.float32)
+    missing = []
+    for n, (unit_id, digest) in enumerate(zip(ids, hashes, strict=True)):
+        if cached.get(unit_id, ("",))[0] == digest:
+            out[n] = cached[unit_id][1]
+        else:
+            missing.append(n)
+    if missing:
+        out[missing] = encoder.encode([units[n][1] for n in missing])
+    if missing or len(cached) != len(ids):
+        save_vectors(index_dir / UNIT_VECTORS, model, ids, hashes, out)
+    return out

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense similarity from the Chroma index and BM25 over the same passages, fused by
+"""Hybrid retrieval: dense similarity to the indexed passage vectors and BM25 over the same passages, fused by
 reciprocal rank. Questions are expanded with the domain glossary first (Swedish terms and common variants
 mapped onto the guidelines' wording)."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
+
+import numpy as np
 
 from knowledge.glossary import Glossary, glossary
 from knowledge.intent_index import IntentIndex
-from knowledge.lexical import BM25
+from knowledge.lexical import bm25_index
 from knowledge.model import GuidelineModel, guideline_model
 from knowledge.text import QUESTION_WORDS, content_words, detect_language
 from knowledge.types import Hit, Passage, Retrieval
@@ -30,23 +32,29 @@ _SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _CLAUSES = re.compile(r"(?<=[.!?;:,])\s+|\n+")
 
 
+DENSE_CANDIDATES = 60  # passages ranked by similarity for each question
+
+
 class Encoder(Protocol):
-    def encode(self, texts: list[str]) -> list[list[float]]: ...
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Shape (len(texts), 384), float32, rows of unit length."""
+        ...
 
 
 class HybridRetriever:
     def __init__(
         self,
         passages: Sequence[Passage],
-        collection: Any,
+        vectors: np.ndarray,
         encoder: Encoder,
         terms: Glossary | None = None,
         intents: IntentIndex | None = None,
         model: GuidelineModel | None = None,
     ) -> None:
+        """`vectors`: one unit-length row per passage, in the order of `passages`."""
         self.passages = {p.id: p for p in passages}
-        self.bm25 = BM25(passages)
-        self.collection = collection
+        self.bm25 = bm25_index(tuple(passages))
+        self.vectors = vectors
         self.encoder = encoder
         self.glossary = terms or glossary()
         self.intents = intents
@@ -73,14 +81,11 @@ class HybridRetriever:
             for q, lang, text, sims, near in zip(questions, languages, expanded, dense, intents, strict=True)
         ]
 
-    def _dense(self, vectors: Any) -> list[dict[str, float]]:
-        found = self.collection.query(
-            query_embeddings=vectors, n_results=min(len(self.passages), 60), include=["distances"]
-        )
-        return [
-            {pid: 1.0 - dist for pid, dist in zip(ids, dists, strict=True) if pid in self.passages}
-            for ids, dists in zip(found["ids"], found["distances"], strict=True)
-        ]
+    def _dense(self, vectors: np.ndarray) -> list[dict[str, float]]:
+        similarities = vectors @ self.vectors.T  # cosine: all rows have unit length
+        ids = list(self.passages)
+        best = np.argsort(-similarities, axis=1, kind="stable")[:, :DENSE_CANDIDATES]
+        return [{ids[i]: float(row[i]) for i in order} for row, order in zip(similarities, best, strict=True)]
 
     def _fuse(self, question: str, language: str, expanded: str, sims: dict[str, float], k: int) -> Retrieval:
         lexical = dict(zip(self.passages, self.bm25.scores(expanded), strict=True))

@@ -1,32 +1,72 @@
-"""Questions and passages are embedded by the same model: the lean query encoder gives the vectors that
-sentence-transformers (used at ingestion) gives."""
+"""The exported ONNX graph gives the vectors that sentence-transformers gives: for every passage (as indexed)
+and every development question, cosine >= 0.999."""
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import yaml
 
-from knowledge.embedding import EMBEDDING_DIM, document_embeddings, query_encoder
+from knowledge.embedding import EMBEDDING_DIM, OnnxEncoder, SentenceTransformerEncoder
 
 pytestmark = pytest.mark.slow
-TEXTS = [
-    "Who carries out the risk assessment for an individual research collaboration?",
-    "Vem ger råd om etiska frågor i internationella samarbeten?",
-    "ok",
-    "A much longer text about animal experiments abroad, " * 20,
-]
+SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
+MIN_COSINE = 0.999
 
 
-def test_query_encoder_matches_sentence_transformers() -> None:
-    ours = query_encoder().encode(TEXTS)
-    theirs = document_embeddings().embed_documents(TEXTS)
-    for a, b in zip(ours, theirs, strict=True):
-        assert len(a) == len(b) == EMBEDDING_DIM
-        assert math.isclose(sum(x * x for x in a), 1.0, rel_tol=1e-4)
-        assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.9999
+def development_questions() -> list[str]:
+    questions = []
+    for name in ("dev.yaml", "dev2.yaml"):
+        path = SHARED_EVAL / name
+        if not path.exists():
+            pytest.fail(f"the development set {path} is missing: shared/ must sit beside the repository")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        questions += [case["q"] for key in ("questions", "out_of_scope") for case in data.get(key, [])]
+    return questions
 
 
-def test_different_texts_get_different_vectors() -> None:
-    first, second = query_encoder().encode(TEXTS[:2])
-    assert sum(x * y for x, y in zip(first, second, strict=True)) < 0.95
+@pytest.fixture(scope="module")
+def torch_encoder() -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder()
+
+
+def _check_unit_rows(vectors: np.ndarray, count: int) -> None:
+    assert vectors.shape == (count, EMBEDDING_DIM) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_every_development_question_gets_the_same_vector(
+    retriever: Any, torch_encoder: SentenceTransformerEncoder
+) -> None:
+    questions = development_questions()
+    assert len(questions) > 100
+    assert isinstance(retriever.encoder, OnnxEncoder)
+    ours = retriever.encoder.encode(questions)
+    one_by_one = np.vstack([retriever.encoder.encode([q]) for q in questions])
+    theirs = torch_encoder.encode(questions)
+    _check_unit_rows(ours, len(questions))
+    _check_unit_rows(theirs, len(questions))
+    assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE
+    assert np.abs(ours - one_by_one).max() < 1e-5  # batching and padding change nothing
+
+
+def test_every_indexed_passage_has_the_vector_sentence_transformers_gives(
+    retriever: Any, torch_encoder: SentenceTransformerEncoder
+) -> None:
+    passages = list(retriever.passages.values())
+    assert len(passages) >= 35
+    theirs = torch_encoder.encode([p.search_text for p in passages])
+    _check_unit_rows(retriever.vectors, len(passages))
+    assert np.sum(retriever.vectors * theirs, axis=1).min() >= MIN_COSINE
+
+
+def test_long_short_and_empty_input(retriever: Any, torch_encoder: SentenceTransformerEncoder) -> None:
+    texts = ["", "ok", "Vem ger råd om etiska frågor?", "Animal experiments abroad. " * 200]
+    ours = retriever.encoder.encode(texts)
+    assert np.sum(ours * torch_encoder.encode(texts), axis=1).min() >= MIN_COSINE
+    assert retriever.encoder.encode([]).shape == (0, EMBEDDING_DIM)
+    first, second = ours[1], ours[2]
+    assert float(first @ second) < 0.95
