@@ -85,11 +85,12 @@ def warm(qs: list[str], rounds: int, data: Path) -> dict[str, list[float]]:
     from sentence_transformers import SentenceTransformer
 
     from bot.answering import Answerer
+    from bot.settings import get_settings
     from knowledge.embedding import model_path
     from knowledge.index import open_retriever
     from knowledge.ingest import chroma_client
 
-    retriever = open_retriever()
+    retriever = open_retriever(get_settings())
     answerer = Answerer(retriever)
     torch_model = SentenceTransformer(str(model_path()), device="cpu")
     runs: dict[str, Callable[[str], Any]] = {

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from bot.composing import Understanding, compose, decline
 from bot.followup import Context, continues, same_thing_other_detail, with_context
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
+from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
 from bot.reading import Reading, forms_ruled_out, read, sentences_of
 from bot.selection import Selection, correct, resolve_generic, select
 from bot.types import Answer
 from knowledge.model import GuidelineModel
 from knowledge.text import language_of
-from knowledge.types import Passage, Retrieval
+from knowledge.types import Retrieval
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,6 @@ TOO_LONG = (
     f"Your message is longer than {MAX_QUESTION_CHARS:,} characters, which is more than a question needs. "
     "Please ask a shorter question; nothing of your message was used."
 )
-
-
-class KnowledgeBase(Protocol):
-    """What the answerer needs of the knowledge base: search, the passages and the guidelines' model."""
-
-    model: GuidelineModel
-
-    def search_many(self, questions: list[str], k: int = 5) -> list[Retrieval]: ...
-
-    def passage(self, passage_id: str) -> Passage | None: ...
 
 
 class Answerer:

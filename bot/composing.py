@@ -5,8 +5,8 @@ in the order to try them. All wording comes from the model of the guidelines."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from bot.knowledge_base import KnowledgeBase
 from bot.reading import Reading
 from bot.routing import order_contacts
 from bot.selection import Correction, Selection, asker_path
@@ -15,9 +15,6 @@ from knowledge.corpus import MAIN_DOC
 from knowledge.intent_index import MAX_SCORE
 from knowledge.model import Clause, GuidelineModel
 from knowledge.types import Citation, ContactRef, Passage, Retrieval, Text
-
-if TYPE_CHECKING:
-    from bot.answering import KnowledgeBase
 
 MAX_CITATIONS = 3
 # Retrieved passages scoring below this share of the best one are not quoted: they would dilute the answer.

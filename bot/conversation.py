@@ -5,17 +5,19 @@ State lives in the database (bot.store), one locked row per conversation, never 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.dialogue import dispatch
+from bot.exchange import Exchange, Talk
 from bot.followup import Context
 from bot.inputs import strip_controls
 from bot.slots import extract as extract_slots
 from bot.store.base import Database
-from bot.store.conversations import ConversationStore, OpenConversation
+from bot.store.conversations import ConversationStore
 from bot.triage import NONE, Reading, Triage, TriageState
 from bot.triage_outcome import build_outcome
 from bot.triage_text import changes_line, outcome_text, question_text
@@ -25,41 +27,6 @@ from knowledge.triage_flow import Flow
 
 class AnswererLike(Protocol):
     def ask(self, question: str, context: Context | None = None) -> Answer: ...
-
-
-@dataclass
-class Talk:
-    """The stored state of one conversation."""
-
-    mode: str = "idle"  # idle, offered, triage, done
-    language: str = "en"
-    triage: TriageState = field(default_factory=TriageState)
-    offer: dict[str, str] = field(default_factory=dict)  # slots read from the message that got an offer
-    description_id: int | None = None  # transcript line that described the plan
-    done_on: str | None = None
-    answered: dict[str, Any] = field(default_factory=dict)  # what the last answer understood, for follow-ups
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "triage": self.triage.to_json(),
-            "offer": self.offer,
-            "description_id": self.description_id,
-            "done_on": self.done_on,
-            "answered": self.answered,
-        }
-
-    @classmethod
-    def load(cls, convo: OpenConversation) -> Talk:
-        data = convo.state
-        return cls(
-            mode=convo.mode,
-            language=convo.row.language or "en",
-            triage=TriageState.from_json(data.get("triage")),
-            offer=dict(data.get("offer") or {}),
-            description_id=data.get("description_id"),
-            done_on=data.get("done_on"),
-            answered=dict(data.get("answered") or {}),
-        )
 
 
 @dataclass(frozen=True)
@@ -76,18 +43,6 @@ class EscalationRequest:
 
 EscalationHandler = Callable[[EscalationRequest], list[Reply]]
 EscalationFilter = Callable[[EscalationRequest], bool]  # does this turn belong to the escalation flow
-
-
-@dataclass
-class Exchange:
-    """One message being handled: the open conversation, its state and the replies so far."""
-
-    turn: Turn
-    convo: OpenConversation
-    talk: Talk
-    message_id: int
-    replies: list[Reply] = field(default_factory=list)
-    lead: list[str] = field(default_factory=list)  # lines shown before the next question
 
 
 class ConversationEngine:
@@ -134,8 +89,6 @@ class ConversationEngine:
         return self._run(turn, answers or {}, force_triage=True)
 
     def _run(self, turn: Turn, answers: dict[str, str] | None, force_triage: bool) -> list[Reply]:
-        from bot.dialogue import dispatch
-
         with self.store.open(turn.platform, turn.conversation_id, turn.user_id) as convo:
             talk = Talk.load(convo)
             said = turn.action or strip_controls(turn.text or "")

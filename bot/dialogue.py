@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot import intents
 from bot import slots as extractor
+from bot.exchange import Exchange
 from bot.inputs import MAX_QUESTION_CHARS
-from bot.triage import Reading, TriageState
+from bot.triage import Reading, Triage, TriageState
 from bot.types import Choice, Reply
 from knowledge.text import detect_language
 
-if TYPE_CHECKING:
-    from bot.conversation import ConversationEngine, Exchange
+
+class ConversationEngine(Protocol):
+    """What deciding a message's meaning needs of the engine (bot.conversation.ConversationEngine)."""
+
+    triage_machine: Triage
+
+    def say(self, ex: Exchange, key: str, **values: object) -> str: ...
+
+    def situation(self, text: str) -> dict[str, str]: ...
+
+    def start(self, ex: Exchange, slots: dict[str, str], description_id: int | None) -> None: ...
+
+    def apply(self, ex: Exchange, reading: Reading) -> None: ...
+
+    def step(self, ex: Exchange) -> None: ...
+
+    def answer(self, ex: Exchange, text: str) -> None: ...
+
+    def escalate(self, ex: Exchange) -> None: ...
+
+    def summary(self, ex: Exchange) -> None: ...
+
+    def wants_escalation(self, ex: Exchange) -> bool: ...
+
 
 MAX_TRIAGE_REPLY = MAX_QUESTION_CHARS
 QUESTION_MIN_WORDS = 4  # shorter messages ending in "?" are read as answers ("2?", "yes?")

@@ -3,15 +3,11 @@ own, so the lead is the best-matching sentence of the best passage, quoted as it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.knowledge_base import KnowledgeBase
 from bot.types import Answer
 from knowledge.corpus import MAIN_DOC
 from knowledge.text import sentences, tokens
 from knowledge.types import Citation, Hit, Retrieval
-
-if TYPE_CHECKING:
-    from bot.answering import KnowledgeBase
 
 # A passage of an added document answers when it is close in meaning and shares the question's words:
 # cosine 0.40 with a BM25 score of 7.5, the levels at which the guidelines' own passages answered on the

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
+from bot.outbound import OutboundRegistry
+from bot.settings import Settings
 from connectors.gateway import GATEWAY, Gateway, RateLimiter
 from connectors.http import MAX_BODY_BYTES, read_json_object, request_middleware, text_field
-from connectors.services import SERVICES, Loaded, Services, build_services, dumps
+from connectors.loading import load_components
+from connectors.metrics import Metrics
+from connectors.services import SERVICES, Loaded, Loader, Services, dumps
 from connectors.web import routes as web_chat
 
 __all__ = ["GATEWAY", "SERVICES", "Loaded", "Services", "build_services", "create_app"]
@@ -72,6 +77,17 @@ async def _close_services(app: web.Application) -> None:
     if task is not None and not task.done():
         await asyncio.wait([task], timeout=60)
     await asyncio.get_running_loop().run_in_executor(None, services.close)
+
+
+def build_services(settings: Settings, loader: Loader | None = None) -> Services:
+    """Prepare the server's services; the slow parts load later through `loader` (default: the real ones)."""
+    return Services(
+        settings=settings,
+        metrics=Metrics(),
+        outbound=OutboundRegistry(),
+        loader=loader or load_components,
+        executor=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="ribot-worker"),
+    )
 
 
 def create_app(services: Services, limiter: RateLimiter | None = None) -> web.Application:

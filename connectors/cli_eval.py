@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
             answerer,
             lambda: engine,
             groups=groups_of(args.file),
-            baseline=None if args.no_baseline else partial(baseline_ranked, encoder=answerer.retriever.encoder),
+            baseline=None
+            if args.no_baseline
+            else partial(baseline_ranked, encoder=answerer.retriever.encoder),
         )
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else render(report, args.verbose))
     return 0 if report["passed"] else 1

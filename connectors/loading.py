@@ -13,12 +13,12 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from connectors.batching import BatchingAnswerer
+from connectors.services import Loaded, Services
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from bot.store.schema import SchemaState
-    from connectors.services import Loaded, Services
 
 log = logging.getLogger("ribot.loading")
 
@@ -31,7 +31,6 @@ def load_components(services: Services) -> Loaded:
     from bot.outbound import WebInbox
     from bot.store.base import open_database
     from bot.store.outbox import Outbox
-    from connectors.services import Loaded
     from knowledge.index import open_retriever
 
     settings = services.settings

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bot.answering import Answerer, KnowledgeBase, Scope
+from bot.answering import Answerer, Scope
+from bot.knowledge_base import KnowledgeBase
 from knowledge.model import GuidelineModel
 from knowledge.types import Passage, Retrieval
 

@@ -162,19 +162,6 @@ def _not_ready(services: Services) -> ApiError:
     return ApiError(503, "not_ready", "ribot is still starting; try again in a few seconds.")
 
 
-def build_services(settings: Settings, loader: Loader | None = None) -> Services:
-    """Prepare the server's services; the slow parts load later through `loader` (default: the real ones)."""
-    from connectors.loading import load_components
-
-    return Services(
-        settings=settings,
-        metrics=Metrics(),
-        outbound=OutboundRegistry(),
-        loader=loader or load_components,
-        executor=ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="ribot-worker"),
-    )
-
-
 SERVICES = web.AppKey("services", Services)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from bot.settings import Settings, get_settings
 from knowledge.corpus import content_hash
 from knowledge.embedding import EMBEDDING_DIM, OnnxEncoder, SentenceTransformerEncoder
 from knowledge.glossary import Glossary, glossary
@@ -90,15 +90,25 @@ def open_intents(index_dir: Path, encoder: Encoder, terms: Glossary) -> IntentIn
     return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names, languages)
 
 
-def open_encoder(files: EncoderFiles, settings: Settings) -> Encoder:
+class IndexSettings(Protocol):
+    """What opening the index needs of the settings (bot.settings.Settings has it)."""
+
+    @property
+    def index_dir(self) -> Path: ...
+
+    ribot_sources_dir: Path | None
+    ribot_encoder: str
+    encoder_threads: int
+
+
+def open_encoder(files: EncoderFiles, settings: IndexSettings) -> Encoder:
     """The encoder that embeds questions: the exported graph, or sentence-transformers for comparison."""
     if settings.ribot_encoder == "sentence-transformers":
         return SentenceTransformerEncoder(settings.encoder_threads)
     return OnnxEncoder(files.folder, settings.encoder_threads)
 
 
-def open_retriever(settings: Settings | None = None) -> HybridRetriever:
-    settings = settings or get_settings()
+def open_retriever(settings: IndexSettings) -> HybridRetriever:
     passages = all_passages(settings.ribot_sources_dir)
     try:
         files = prepare_encoder(settings.index_dir)

@@ -49,3 +49,17 @@ def test_importing_every_core_module_loads_nothing_heavy() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import cycles, not even behind imports inside functions or TYPE_CHECKING blocks."""
+    import grimp
+
+    graph = grimp.build_graph("bot", "knowledge", "connectors")
+    cycles = [
+        (a, b)
+        for a in sorted(graph.modules)
+        for b in graph.find_modules_directly_imported_by(a)
+        if a != b and graph.chain_exists(importer=b, imported=a)
+    ]
+    assert cycles == []

@@ -35,7 +35,9 @@ __all__ = ["PREFIX", "mount"]
 def mount(app: web.Application, services: Services) -> None:
     settings = services.settings
     throttle = LoginThrottle(RateLimits.for_services(services), settings)
-    app[STATE] = ReviewState(services, environment(), throttle, trusted_networks(settings.ribot_trusted_proxies))
+    app[STATE] = ReviewState(
+        services, environment(), throttle, trusted_networks(settings.ribot_trusted_proxies)
+    )
     router = app.router
     router.add_get(PREFIX, coordinator_only(queue))
     router.add_get(PREFIX + "/", _to_queue)

@@ -13,13 +13,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.store.coordinators import SessionInfo, end_session, find_session
-from connectors.review.common import PREFIX, error_page, redirect, require_db, state_of
+from connectors.review.common import PREFIX, USER, error_page, redirect, require_db, state_of
 from connectors.services import Services
 
 SESSION_COOKIE = "ribot_review"
 LOGIN_COOKIE = "ribot_review_login"  # double-submit token of the login form, before there is a session
 CSRF_FIELD = "csrf"
-USER = web.RequestKey("review_user", SessionInfo)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

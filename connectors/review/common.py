@@ -12,11 +12,13 @@ from aiohttp import web
 
 from bot.review import ReviewDesk
 from bot.store.base import Database
+from bot.store.coordinators import SessionInfo
 from connectors.ratelimit import Network
 from connectors.review.throttle import LoginThrottle
 from connectors.services import Services
 
 PREFIX = "/review"
+USER = web.RequestKey("review_user", SessionInfo)  # the signed-in coordinator of a request
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -82,8 +84,6 @@ def redirect(location: str, status: int = 303) -> web.Response:
 async def render(
     request: web.Request, template: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
-    from connectors.review.auth import USER
-
     state = state_of(request)
     session = request.get(USER)
     values = {

@@ -14,8 +14,7 @@ from bot.store.base import utcnow
 from bot.store.coordinators import list_accounts
 from bot.store.escalation_tables import CATEGORIES, FORWARD_TARGETS, STATUSES
 from bot.store.escalations import QueueFilter, TransitionError, list_escalations
-from connectors.review.auth import USER
-from connectors.review.common import PREFIX, error_page, redirect, render, require_db, state_of
+from connectors.review.common import PREFIX, USER, error_page, redirect, render, require_db, state_of
 
 ACTIVE = ("open", "claimed", "answered", "forwarded")
 AGES: dict[str, tuple[str, timedelta | None, timedelta | None]] = {

@@ -3,18 +3,24 @@ database (connectors.announcing)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.outbound import EscalationNotice
 from connectors.announcing import announce_once
+from connectors.services import Services
 from connectors.slack import views
+from connectors.slack.delivery import Poster
 from connectors.slack.events import Target
 
-if TYPE_CHECKING:
-    from connectors.slack.connector import SlackConnector
+
+class Announcer(Protocol):
+    """What announcing needs of the Slack connector."""
+
+    services: Services
+    poster: Poster
 
 
-async def announce(connector: SlackConnector, notice: EscalationNotice) -> None:
+async def announce(connector: Announcer, notice: EscalationNotice) -> None:
     channel = connector.services.settings.slack_coordinator_channel
     if not channel:
         return

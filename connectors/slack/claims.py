@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from connectors.services import Services
 from connectors.slack import views
+from connectors.slack.delivery import Poster
 from connectors.slack.events import Target
 from connectors.slack.text import escape
 
-if TYPE_CHECKING:
-    from connectors.slack.handlers import SlackHandlers
+
+class ClaimContext(Protocol):
+    """What claiming needs of the Slack handlers."""
+
+    services: Services
+    poster: Poster
+    coordinator_channel: str | None
+
 
 log = logging.getLogger("ribot.slack")
 
 
-async def claim_from_slack(handlers: SlackHandlers, body: dict[str, Any], action: dict[str, Any]) -> None:
+async def claim_from_slack(handlers: ClaimContext, body: dict[str, Any], action: dict[str, Any]) -> None:
     from bot.review import Actor, ReviewDesk
     from bot.store.escalations import TransitionError
 

@@ -18,6 +18,7 @@ from connectors.gateway import Arrival, Gateway
 from connectors.services import Services
 from connectors.slack import events, views
 from connectors.slack.blocks import ACTION_PREFIX
+from connectors.slack.claims import claim_from_slack
 from connectors.slack.delivery import Poster
 from connectors.slack.events import Incoming
 from connectors.slack.surface import PLATFORM, target_json
@@ -121,7 +122,6 @@ class SlackHandlers:
 
     async def on_claim(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        from connectors.slack.claims import claim_from_slack
 
         await claim_from_slack(self, body, action)
 
