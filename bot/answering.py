@@ -18,6 +18,7 @@ from bot.selection import Selection, correct, resolve_generic, select
 from bot.types import Answer
 from knowledge.model import GuidelineModel
 from knowledge.text import language_of
+from knowledge.triage_flow import Flow, default_flow
 from knowledge.types import Retrieval
 
 
@@ -50,13 +51,6 @@ VAGUE = frozenset({"check"})
 FORM_PENALTY = 0.2
 # Asking for help in general, when the message states a concern, is asking for the concern's contact.
 GENERAL_SUPPORT = frozenset({"support"})
-# The concern a question about a contact shows: worries in the user's words count like stated ones.
-CONCERN_OF = {
-    "ethics_contact": "ethical_concern",
-    "security_contact": "security_concern",
-    "security_head": "security_concern",
-    "animals": "animals_abroad",
-}
 EMPTY_PROMPT = (
     "Please ask a question about KI's guidelines for responsible internationalisation, for example "
     '"Who carries out the risk assessment for a research collaboration?"'
@@ -68,10 +62,15 @@ TOO_LONG = (
 
 
 class Answerer:
-    def __init__(self, retriever: KnowledgeBase, scope: Scope | None = None) -> None:
+    def __init__(
+        self, retriever: KnowledgeBase, scope: Scope | None = None, flow: Flow | None = None
+    ) -> None:
         self.retriever = retriever
         self.model = retriever.model
         self.scope = scope or Scope()
+        self.flow = flow or default_flow()
+        # the concern slot a question about a contact shows: worries in the user's words count like stated ones
+        self.concern_of = {i: slot for slot, c in self.flow.concerns.items() for i in c.intents}
 
     def ask(self, question: str, context: Context | None = None) -> Answer:
         return self.ask_many([question], [context])[0]
@@ -112,17 +111,19 @@ class Answerer:
         parts, others = _unit_texts(cleaned.text, reading)
         found = self.retriever.search_many([cleaned.text, *parts, *others], k=1)
         units = Units(found[0], found[1 : 1 + len(parts)], found[1 + len(parts) :])
-        return _with_concerns(reading, units, self.scope).slots
+        return _with_concerns(reading, units, self.scope, self.concern_of).slots
 
     def _answer(self, raw: str, reading: Reading, units: Units, context: Context | None) -> Answer:
         whole = units.whole
         language = language_of(raw, context.language if context else whole.language)
         if answers_from_other_document(whole):
             return passage_answer(whole, self.retriever)
-        reading = _with_concerns(with_context(reading, context), units, self.scope)
+        reading = _with_concerns(with_context(reading, context), units, self.scope, self.concern_of)
         asked, outside = _asked(units, self.scope)
-        asked = _for_the_concern(_for_the_asker(asked, reading, self.model), reading.slots)
-        corrections = [c for c in (correct(x, reading, self.model, language) for x in reading.claims) if c]
+        asked = _for_the_concern(_for_the_asker(asked, reading, self.model), reading.slots, self.concern_of)
+        corrections = [
+            c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
+        ]
         if context is not None and context.intents and (continues(reading, raw) or not asked):
             asked = same_thing_other_detail(raw, whole.intents, context, self.model) or (
                 list(context.intents) if continues(reading, raw) else asked
@@ -136,7 +137,9 @@ class Answerer:
             )
         previous = list(context.clauses) if context else []
         intents = list(
-            dict.fromkeys(g for i in asked for g in resolve_generic(i, reading, self.model, previous))
+            dict.fromkeys(
+                g for i in asked for g in resolve_generic(i, reading, self.model, previous, self.flow)
+            )
         )
         facts = [c.answer for c in corrections if c.answer and c.answer not in intents]
         selections = [self._select(i, reading) for i in intents]
@@ -144,7 +147,12 @@ class Answerer:
         if selections and all(s.contradicted for s in selections) and not corrections:
             return decline(language, self.model, self.model.out_of_scope["domestic"].reason.get(language))
         understood = Understanding(
-            reading, language, corrections, [s for s in selections if s.clauses], not_covered=outside
+            reading,
+            language,
+            corrections,
+            [s for s in selections if s.clauses],
+            not_covered=outside,
+            flow=self.flow,
         )
         answer = compose(understood, [whole], self.retriever)
         return replace(answer, handover=_wants_person(whole, self.scope))
@@ -257,26 +265,26 @@ def _for_the_asker(intents: list[str], reading: Reading, model: GuidelineModel) 
     ]
 
 
-def _for_the_concern(intents: list[str], slots: dict[str, str]) -> list[str]:
+def _for_the_concern(intents: list[str], slots: dict[str, str], concern_of: dict[str, str]) -> list[str]:
     """A question about whom to contact for one concern, when the message states another, is about the
     contact of the concern it states."""
-    stated = [i for i, slot in CONCERN_OF.items() if slots.get(slot) == "yes"]
+    stated = [i for i, slot in concern_of.items() if slots.get(slot) == "yes"]
     out = []
     for intent in intents:
-        slot = CONCERN_OF.get(intent)
+        slot = concern_of.get(intent)
         if stated and ((slot and slots.get(slot) != "yes") or intent in GENERAL_SUPPORT):
             intent = stated[0]
         out.append(intent)
     return list(dict.fromkeys(out))
 
 
-def _with_concerns(reading: Reading, units: Units, scope: Scope) -> Reading:
+def _with_concerns(reading: Reading, units: Units, scope: Scope, concern_of: dict[str, str]) -> Reading:
     """A worry told in the user's own words is a concern when one of the message's sentences is closest
     to the examples of the contact that concern needs."""
     slots = dict(reading.slots)
     for unit in [*units.parts, *units.sentences]:
         label, _ = _best(unit, out=False)
-        slot = CONCERN_OF.get(label)
+        slot = concern_of.get(label)
         if slot and slot not in slots and in_scope(unit, scope):
             slots[slot] = "yes"
     return replace(reading, slots=slots) if slots != reading.slots else reading

@@ -14,6 +14,7 @@ from bot.types import Answer
 from knowledge.corpus import MAIN_DOC
 from knowledge.intent_index import MAX_SCORE
 from knowledge.model import Clause, GuidelineModel
+from knowledge.triage_flow import Flow
 from knowledge.types import Citation, ContactRef, Passage, Retrieval, Text
 
 MAX_CITATIONS = 3
@@ -53,6 +54,7 @@ class Understanding:
     corrections: list[Correction]
     selections: list[Selection]
     not_covered: list[str] = field(default_factory=list)  # kinds the message's other questions are
+    flow: Flow | None = None  # whose concern slots bring their contacts
 
 
 def _ref(clause: Clause, language: str) -> str:
@@ -145,25 +147,25 @@ def _linked_footnotes(quoted: list[tuple[Citation, Passage]], kb: KnowledgeBase)
     return out
 
 
-def _named_contacts(u: Understanding, clauses: list[Clause]) -> list[str]:
+def _named_contacts(u: Understanding, clauses: list[Clause], model: GuidelineModel) -> list[str]:
     """The contacts the clauses name, then those the concerns the message states bring."""
     named = [c for clause in clauses for c in clause.contacts]
-    concerns = {"animals_abroad": "animal_welfare_body", "security_concern": "security_forum"}
-    named += [cid for slot, cid in concerns.items() if u.reading.slots.get(slot) == "yes"]
-    if u.reading.slots.get("ethical_concern") == "yes":
-        named += ["network_coordinator", "scientific_ombudsman"]
+    concerns = u.flow.concerns if u.flow else {}
+    for slot, concern in concerns.items():
+        if u.reading.slots.get(slot) == "yes":
+            named += [cid for clause in concern.clauses for cid in model.clauses[clause].contacts]
     return named
 
 
 def _contacts(u: Understanding, clauses: list[Clause], model: GuidelineModel) -> list[ContactRef]:
     asker = model.actors[u.reading.asker].contact if u.reading.asker else None
-    return order_contacts(_named_contacts(u, clauses), u.language, exclude=asker)
+    return order_contacts(_named_contacts(u, clauses, model), u.language, exclude=asker)
 
 
 def compose(u: Understanding, units: list[Retrieval], kb: KnowledgeBase) -> Answer:
     model = kb.model
     plain = [c for s in u.selections for c in s.clauses]
-    path = asker_path(u.reading, model, plain, _named_contacts(u, plain))
+    path = asker_path(u.reading, model, plain, _named_contacts(u, plain, model))
     clauses = _used_clauses(u, path)
     score = round(min(1.0, max((s for _, s in units[0].intents[:1]), default=0.0) / MAX_SCORE), 4)
     lead = " ".join(p for p in (_lead(u, path), _uncovered(u, model)) if p)

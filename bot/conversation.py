@@ -154,7 +154,7 @@ class ConversationEngine:
         outcome = build_outcome(self.flow, talk.triage.slots, talk.language)
         talk.mode, talk.done_on = "done", datetime.now(UTC).date().isoformat()
         text = outcome_text(self.flow, outcome, talk.language)
-        if "yes" in (talk.triage.slots.get("ethical_concern"), talk.triage.slots.get("security_concern")):
+        if any(talk.triage.slots.get(slot) == "yes" and c.person for slot, c in self.flow.concerns.items()):
             text = f"{text}\n\n{self.say(ex, 'concern_offer')}"
         actions = [
             Choice("summary:download", self.say(ex, "label_summary")),

@@ -10,6 +10,7 @@ from enum import Enum
 
 from bot.reading import Claim, Reading
 from knowledge.model import Clause, ClauseRef, GuidelineModel, Scope
+from knowledge.triage_flow import Flow
 
 
 class Fit(Enum):
@@ -66,13 +67,15 @@ class Correction:
     answer: str | None = None  # the intent that states what the guidelines do say
 
 
-def correct(claim: Claim, reading: Reading, model: GuidelineModel, language: str) -> Correction | None:
+def correct(
+    claim: Claim, reading: Reading, model: GuidelineModel, language: str, flow: Flow
+) -> Correction | None:
     """The correction of a claim the guidelines contradict; None when they agree or say nothing."""
     actor = model.actors[claim.actor]
     predicate = model.predicates[claim.predicate]
     name = actor.names.get(language)
     describe = [model.clauses[actor.describe]] if actor.describe else []
-    wrong = _contradicts(claim, reading, model)
+    wrong = _contradicts(claim, reading, model, flow)
     if wrong is None:
         return None
     if claim.actor in model.notes and claim.predicate == "told":
@@ -83,7 +86,7 @@ def correct(claim: Claim, reading: Reading, model: GuidelineModel, language: str
     return Correction(text.format(actor=name), describe, wrong)
 
 
-def _contradicts(claim: Claim, reading: Reading, model: GuidelineModel) -> str | None:
+def _contradicts(claim: Claim, reading: Reading, model: GuidelineModel, flow: Flow) -> str | None:
     """The intent that states the facts when the guidelines contradict the claim, else None."""
     actor = model.actors[claim.actor]
     answer = model.predicates[claim.predicate].answer
@@ -97,9 +100,12 @@ def _contradicts(claim: Claim, reading: Reading, model: GuidelineModel) -> str |
             wrong = "told" not in holds
         case "first_contact":
             if actor.reached_via:
-                return "ethics_contact"
-            if reading.slots.get("ethical_concern") == "yes":
-                return None if "ethics_contact" in holds else "ethics_contact"
+                return _reached_through(actor.reached_via, model) or answer
+            stated = [c for slot, c in flow.concerns.items() if reading.slots.get(slot) == "yes"]
+            if stated:
+                # for a concern, its own contacts come first
+                first = {cid for clause in stated[0].clauses for cid in model.clauses[clause].contacts}
+                return None if actor.contact in first else stated[0].intent
             wrong = "first_contact" not in holds
         case "optional":
             wrong = "must_contact" in holds
@@ -111,11 +117,20 @@ def _contradicts(claim: Claim, reading: Reading, model: GuidelineModel) -> str |
     return answer if wrong else None
 
 
+def _reached_through(contacts: tuple[str, ...], model: GuidelineModel) -> str | None:
+    """The intent whose first clause names exactly the contacts an actor is reached through."""
+    return next(
+        (i.id for i in model.intents.values() if i.refs and i.refs[0].clause.contacts == contacts), None
+    )
+
+
 def _intent_of(model: GuidelineModel, clause_id: str) -> str | None:
     return next((i.id for i in model.intents.values() if any(r.clause.id == clause_id for r in i.refs)), None)
 
 
-def resolve_generic(intent: str, reading: Reading, model: GuidelineModel, previous: list[str]) -> list[str]:
+def resolve_generic(
+    intent: str, reading: Reading, model: GuidelineModel, previous: list[str], flow: Flow
+) -> list[str]:
     """Intents that only say what kind of thing is asked get their subject from the question (the actor
     it names, the concern it describes) or from the conversation's previous answer."""
     if intent == "what_is_actor":
@@ -123,16 +138,7 @@ def resolve_generic(intent: str, reading: Reading, model: GuidelineModel, previo
         described = [model.actors[a].describe for a in about if model.actors[a].describe]
         return [f"clause:{c}" for c in described[:2] if c]
     if intent == "contact_generic":
-        slots = reading.slots
-        by_concern = [
-            i
-            for slot, i in (
-                ("animals_abroad", "animals"),
-                ("ethical_concern", "ethics_contact"),
-                ("security_concern", "security_contact"),
-            )
-            if slots.get(slot) == "yes"
-        ]
+        by_concern = [c.intent for slot, c in flow.concerns.items() if reading.slots.get(slot) == "yes"]
         if by_concern:
             return by_concern
         named = [model.actors[a].describe for a in reading.named if model.actors[a].contact]

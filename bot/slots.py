@@ -8,10 +8,12 @@ opposite value. Only what the text states is filled; anything unclear stays unkn
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot import slot_cues as lex
 from bot.slot_cues import Cue
 from knowledge.text import fold
+from knowledge.triage_flow import Flow, default_flow
 
 YES, NO = "yes", "no"
 
@@ -151,18 +153,23 @@ def _concern(text: str, found: list[Cue]) -> str | None:
     return None
 
 
-def extract(raw: str) -> dict[str, str]:
-    """Every slot the text states, with its value."""
+# The readers a flow's slots name (`read:` in knowledge/triage_flow.yaml): (normalised text, raw) -> value.
+READERS: dict[str, Callable[[str, str], str | None]] = {
+    "area": lambda text, raw: area(text),
+    "formalised": lambda text, raw: formalised(text),
+    "level": lambda text, raw: level(text),
+    "ku_managed": lambda text, raw: ku_managed(text),
+    "animals": animals_abroad,
+    "security": lambda text, raw: _concern(text, lex.SECURITY),
+    "ethical": lambda text, raw: _concern(text, lex.ETHICAL),
+}
+
+
+def extract(raw: str, flow: Flow | None = None) -> dict[str, str]:
+    """Every slot of the flow the text states, with its value."""
     text = normalise(raw)
-    found = {
-        "area": area(text),
-        "formalised": formalised(text),
-        "level": level(text),
-        "ku_managed": ku_managed(text),
-        "animals_abroad": animals_abroad(text, raw),
-        "security_concern": _concern(text, lex.SECURITY),
-        "ethical_concern": _concern(text, lex.ETHICAL),
-    }
+    reads = (flow or default_flow()).reads
+    found = {slot: READERS[reader](text, raw) for slot, reader in reads.items()}
     return {slot: value for slot, value in found.items() if value is not None}
 
 
@@ -170,7 +177,7 @@ def named(slot: str, raw: str) -> str | None:
     """The value a reply gives for `slot` when the question already names the topic: "animals" answers
     "animal experiments abroad?" without repeating "abroad"."""
     text = normalise(raw)
-    if slot == "animals_abroad":
+    if default_flow().reads.get(slot) == "animals":
         affirmed, negated = _polarity(text, lex.ANIMALS)
         return YES if affirmed else NO if negated else None
     return extract(raw).get(slot)

@@ -121,8 +121,12 @@ class Concern:
     intent a question about it is, and the reason of a hand-over (`person`) when it offers a person."""
 
     clauses: tuple[str, ...]
-    intent: str
+    intents: tuple[str, ...]  # the first: whom to contact about it
     person: str | None = None
+
+    @property
+    def intent(self) -> str:
+        return self.intents[0]
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,7 @@ def _outcome(raw: dict[str, Any]) -> OutcomeSpec:
 def _concerns(slots: dict[str, Any]) -> dict[str, Concern]:
     return {
         slot: Concern(
-            tuple(spec["concern"]["clauses"]), spec["concern"]["intent"], spec["concern"].get("person")
+            tuple(spec["concern"]["clauses"]), tuple(spec["concern"]["intents"]), spec["concern"].get("person")
         )
         for slot, spec in slots.items()
         if "concern" in spec
@@ -325,7 +329,7 @@ def _check_model_refs(flow: Flow) -> None:
 
     model = guideline_model()
     refs = [*flow.outcome.roles.values(), *flow.outcome.statements]
-    refs += [Ref(intent=c.intent) for c in flow.concerns.values()]
+    refs += [Ref(intent=i) for c in flow.concerns.values() for i in c.intents]
     refs += [Ref(clause=cid) for c in flow.concerns.values() for cid in c.clauses]
     for ref in refs:
         if ref.intent is not None and ref.intent not in model.intents:
