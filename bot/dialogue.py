@@ -10,7 +10,7 @@ from bot.exchange import Exchange
 from bot.inputs import MAX_QUESTION_CHARS
 from bot.triage import Reading, Triage, TriageState
 from bot.types import Choice, Reply
-from knowledge.text import detect_language
+from knowledge.text import language_of
 
 
 class ConversationEngine(Protocol):
@@ -276,5 +276,5 @@ def triage_line(engine: ConversationEngine, ex: Exchange, text: str, answers: di
 
 
 def _follow_language(ex: Exchange, text: str) -> None:
-    if len(text.split()) >= 2 or any(ch in text.lower() for ch in "åäö"):
-        ex.talk.language = detect_language(text)
+    """One language per conversation, switching only when the user writes in the other one."""
+    ex.talk.language = language_of(text, ex.talk.language)

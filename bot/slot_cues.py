@@ -54,6 +54,11 @@ CLAUSE_BREAK = re.compile(
     r"there|vi|jag|de|han|hon|den|det|partnern|vår|min)\b)"
 )
 NEGATION_REACH = 6  # words
+# Doubt is not denial: "I'm not sure it's ethically sound" raises the concern it names.
+DOUBT = re.compile(
+    r"\b(?:not (?:sure|certain|convinced|confident)|unsure|uncertain|in doubt|doubtful|don't know (?:if|whether)|"
+    r"inte (?:säker|övertygad)|osäker|tveksam)\b"
+)
 COMPLIANCE = re.compile(
     r"\b(?:respect\w*|follow\w*|compl\w+|protect\w*|meet\w*|uphold\w*|guarantee\w*|ensur\w+|adher\w+|"
     r"care about|safeguard\w*|respekter\w*|följ\w*|skydd\w*|garanter\w*)\b"

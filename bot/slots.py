@@ -29,6 +29,8 @@ def _negated(text: str, start: int, end: int) -> bool:
         before = before[breaks[-1].end() :]
     window = " ".join(before.split()[-lex.NEGATION_REACH :])
     negations = list(lex.NEGATION.finditer(window))
+    if negations and lex.DOUBT.search(window):
+        return False
     if negations:
         # "does not respect patients' rights" is a concern, not its absence
         return not lex.COMPLIANCE.search(window[negations[-1].end() :])

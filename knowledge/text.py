@@ -99,12 +99,22 @@ def detect_language(text: str) -> str:
     return "sv" if swedish / len(found) >= 0.25 else "en"
 
 
+_ENGLISH_HINTS = frozenset(
+    "the a an is are was do does did who what where when why how which can could should would will i we "
+    "you my our to of for in on with and or not it this that by whom if about please".split()
+)
+
+
 def language_of(text: str, fallback: str) -> str:
-    """The language of a message long enough to tell (two words, or Swedish letters), else `fallback`:
-    "ok" or "GVS?" does not switch a conversation's language."""
-    if len(words(text)) >= 2 or any(ch in text.lower() for ch in "åäö"):
-        return detect_language(text)
-    return fallback
+    """The language a message is written in, or `fallback` when it does not tell: "ok", "GVS?" or "2"
+    keep a conversation's language; a switch needs Swedish words or English ones."""
+    found = words(text)
+    if not found:
+        return fallback
+    if detect_language(text) == "sv":
+        return "sv"
+    english = sum(1 for w in found if w in _ENGLISH_HINTS)
+    return "en" if english and english / len(found) >= 0.2 and len(found) >= 2 else fallback
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])")

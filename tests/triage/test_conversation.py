@@ -207,6 +207,8 @@ def test_student_mobility_names_no_assessor_and_offers_the_international_office(
 ) -> None:
     user = chat()
     user.triage("I'm a student and I'd like to do my exchange semester in Japan.")
+    assert user.question["slot"] == "concerns"  # a student may have a concern too
+    user.press("triage:answer:concerns:none")
     outcome = user.outcome
     assert outcome["responsible"] is None and outcome["report_to"] is None and outcome["decides"] is None
     assert [c["id"] for c in outcome["contacts"]] == ["international_office"]

@@ -117,6 +117,7 @@ def test_two_interleaved_conversations_never_see_each_other(database: Database) 
     assert "animal_welfare_body" in [c["id"] for c in bob.outcome["contacts"]]
     assert carol.question["slot"] == "area"  # not an answer: asked again, nothing of the others leaked in
     carol.say("student mobility")
+    carol.say("none of these")
     assert carol.outcome["contacts"][0]["id"] == "international_office"
 
 
