@@ -70,7 +70,7 @@ def _contacts(
     flow: Flow, clauses: list[Clause], known: dict[str, str], language: str
 ) -> list[dict[str, Any]]:
     rules = [r for r in flow.outcome.contacts if matches(r.when, known)]
-    ids = [cid for c in clauses for cid in c.contacts] + [r.id for r in rules]
+    ids = [r.id for r in rules] + [cid for c in clauses for cid in c.contacts]
     why = {r.id: r.why.get(language) for r in rules if r.why}
     out = []
     for ref in order_contacts(ids, language):
