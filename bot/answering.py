@@ -13,7 +13,7 @@ from bot.followup import Context, continues, same_thing_other_detail, with_conte
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
-from bot.reading import Reading, forms_ruled_out, read, sentences_of
+from bot.reading import Reading, asks_for_a_text, forms_ruled_out, read, sentences_of
 from bot.selection import Selection, correct, resolve_generic, select
 from bot.types import Answer
 from knowledge.model import GuidelineModel
@@ -48,7 +48,8 @@ PART_WEIGHT = 0.6
 VAGUE = frozenset({"check"})
 # How much an intent loses when its form cannot answer the message's question word: more than the word
 # part of the score can give (0.2), so that shared words never make up for a wrong kind of answer.
-FORM_PENALTY = 0.2
+FORM_PENALTY = 0.3
+TEXT_TASKS = "out:other_tasks"
 # Asking for help in general, when the message states a concern, is asking for the concern's contact.
 GENERAL_SUPPORT = frozenset({"support"})
 EMPTY_PROMPT = (
@@ -159,15 +160,19 @@ class Answerer:
 
     def _by_form(self, found: Retrieval, text: str) -> Retrieval:
         """Intents whose form cannot answer the question word ("who adopted ...?" is not asking when) lose
-        FORM_PENALTY."""
+        FORM_PENALTY; a request to write a text gains it for the kind of task ribot does not do."""
         wrong = forms_ruled_out(text)
-        if not wrong:
+        task = asks_for_a_text(text)
+        if not wrong and not task:
             return found
         intents = self.model.intents
-        scored = [
-            (label, s - FORM_PENALTY if label in intents and intents[label].form in wrong else s)
-            for label, s in found.intents
-        ]
+
+        def adjusted(label: str, score: float) -> float:
+            if label in intents and intents[label].form in wrong:
+                return score - FORM_PENALTY
+            return score + FORM_PENALTY if task and label == TEXT_TASKS else score
+
+        scored = [(label, adjusted(label, s)) for label, s in found.intents]
         return replace(found, intents=tuple(sorted(scored, key=lambda x: -x[1])))
 
     def _select(self, intent: str, reading: Reading) -> Selection:
@@ -216,13 +221,10 @@ def in_scope(found: Retrieval, scope: Scope) -> bool:
 
 def _blend(part: Retrieval, whole: Retrieval) -> Retrieval:
     """A question of a longer message scored mostly on its own words, partly on the whole message's: its
-    words say what is asked, the message says what about. Whether it is a kind the guidelines do not answer
-    is the question's own matter: the situation told around it does not make it one."""
+    words say what is asked, the message says what about."""
     overall = dict(whole.intents)
 
     def mixed(label: str, own: float) -> float:
-        if label.startswith("out:"):
-            return own
         return PART_WEIGHT * own + (1 - PART_WEIGHT) * overall.get(label, own)
 
     ranked = sorted(((label, mixed(label, s)) for label, s in part.intents), key=lambda x: -x[1])

@@ -163,6 +163,18 @@ _RULED_OUT = (
 )
 
 
+# Asking ribot to produce a text ("can you draft ...", "translate ..."): whatever it is about, that is a task
+# ribot does not do.
+_TASK = re.compile(
+    r"^\W*(?:(?:can|could|would|will) you (?:please )?|please )?(?:write|draft|compose|translate|summari[sz]e|"
+    r"rewrite|paraphrase|fill in|skriv|översätt|sammanfatta)\b"
+)
+
+
+def asks_for_a_text(raw: str) -> bool:
+    return bool(_TASK.match(raw.lower()))
+
+
 def forms_ruled_out(raw: str) -> frozenset[str]:
     """The intent forms that cannot answer the question word of `raw` (empty when it has none). The
     question word is the one that opens the main clause: in "When the assessment is done, where does it
