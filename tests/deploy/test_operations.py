@@ -185,6 +185,8 @@ def different_value(name: str, field: Any) -> tuple[str, object]:
         return f"/srv/ribot/{name}", Path(f"/srv/ribot/{name}")
     if isinstance(default, dict):
         return '{"ask": "3/minute"}', {"ask": "3/minute"}
+    if name == "ribot_encoder":
+        return "sentence-transformers", "sentence-transformers"
     return f"from-dotenv-{name}", f"from-dotenv-{name}"
 
 

@@ -133,7 +133,7 @@ def test_triage_completes_by_clicking_card_buttons(chat: Chat) -> None:
 def pick(question: dict[str, Any], actions: list[Choice]) -> Choice:
     """The button for this test's path: the slot's value, or "none of these" for a tick-all question."""
     slot = question["slot"]
-    wanted = f"triage:answer:{slot}:{PATH.get(slot, 'no')}"
+    wanted = f"triage:answer:{slot}:{PATH.get(slot, 'none' if question.get('multiple') else 'no')}"
     for action in actions:
         if action.value == wanted:
             return action
