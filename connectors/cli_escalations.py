@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.settings import get_settings
 from bot.store.base import Database
+from bot.store.escalation_tables import escalation_id, reference
 from bot.store.escalations import EscalationView
 
 MIN_PASSWORD = 12
@@ -39,16 +40,25 @@ def configure(parser: argparse.ArgumentParser, name: str) -> None:
         listing.add_argument("--category")
         listing.add_argument("--limit", type=int, default=1000)
         show = sub.add_parser("show", help="one escalation with its transcript and history")
-        show.add_argument("id", type=int)
+        show.add_argument("id", type=_escalation_id, help="the id or the reference users see, e.g. ESC-00012")
         show.add_argument("--json", action="store_true")
         resolve = sub.add_parser("resolve", help="mark an escalation resolved")
-        resolve.add_argument("id", type=int)
+        resolve.add_argument("id", type=_escalation_id, help="the id or the reference, e.g. ESC-00012")
         resolve.add_argument("--comment", default="", help="internal closing comment")
     elif name == "purge":
         parser.add_argument("--older-than", type=int, required=True, metavar="DAYS", help="age in days")
     else:
         parser.add_argument("user_id", help="the user's platform id (web users: web:<conversation id>)")
         parser.add_argument("--platform", help="only this platform (web, slack, teams)")
+
+
+def _escalation_id(text: str) -> int:
+    found = escalation_id(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither an escalation id (12) nor a reference (ESC-00012)"
+        )
+    return found
 
 
 def _database() -> Database:
@@ -82,14 +92,23 @@ def _fail(message: str) -> int:
 def _password(args: argparse.Namespace) -> str | None:
     if args.no_password:
         return None
-    if args.password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            raise ValueError("the passwords differ")
+    password = _read_password(args.password_stdin or not sys.stdin.isatty())
+    if not password:
+        raise ValueError(
+            "no password was read: type one at the prompt, pipe it in with --password-stdin, "
+            "or use --no-password for OIDC sign-in only"
+        )
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise ValueError("the passwords differ")
     return password
 
 
@@ -141,7 +160,7 @@ def _escalations(db: Database, args: argparse.Namespace) -> int:
             return 0
         resolved = desk.resolve(args.id, Actor(f"cli:{getpass.getuser()}"), args.comment)
     except LookupError:
-        return _fail(f"no escalation {args.id}")
+        return _fail(f"no escalation {args.id} ({reference(args.id)})")
     except TransitionError as exc:
         return _fail(str(exc))
     print(f"{resolved.reference} is resolved.")

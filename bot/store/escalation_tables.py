@@ -4,6 +4,7 @@ messages delivered to the web chat. Times are naive UTC, like the rest of the st
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +79,16 @@ class Escalation(Base):
 
 def reference(escalation_id: int) -> str:
     return f"ESC-{escalation_id:05d}"
+
+
+_ID_OR_REFERENCE = re.compile(r"(?:ESC-?)?([0-9]{1,12})", re.IGNORECASE)
+
+
+def escalation_id(text: str) -> int | None:
+    """The id an escalation id or the reference users are shown names: "12", "ESC-00012" and "esc-12" all
+    name 12. Only ASCII digits: other Unicode digits ("²", "١٢") are not ids."""
+    found = _ID_OR_REFERENCE.fullmatch(text)
+    return int(found[1]) if found else None
 
 
 class EscalationEvent(Base):

@@ -12,7 +12,7 @@ from bot.outbound import DeliveryError
 from bot.review import FORWARD_NAMES, Actor
 from bot.store.base import utcnow
 from bot.store.coordinators import list_accounts
-from bot.store.escalation_tables import CATEGORIES, FORWARD_TARGETS, STATUSES
+from bot.store.escalation_tables import CATEGORIES, FORWARD_TARGETS, STATUSES, escalation_id
 from bot.store.escalations import QueueFilter, TransitionError, list_escalations
 from connectors.review.common import PREFIX, USER, error_page, redirect, render, require_db, state_of
 
@@ -75,14 +75,14 @@ async def queue(request: web.Request) -> web.StreamResponse:
 
 
 def _number(raw: str) -> int | None:
-    """A database id written in ASCII digits; other Unicode digits ("²", "١٢") are not ids."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        return None
-    return int(raw)
+    """An escalation's id, or the reference users are shown (ESC-00012)."""
+    return escalation_id(raw)
 
 
 async def _no_such_escalation(request: web.Request) -> web.Response:
-    return await error_page(request, 404, "Not found", "No such escalation: ids are numbers like 12.")
+    return await error_page(
+        request, 404, "Not found", "No such escalation: ids are numbers like 12 or references like ESC-00012."
+    )
 
 
 async def _detail(

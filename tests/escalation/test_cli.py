@@ -63,6 +63,33 @@ def test_coordinators_add_list_remove(db: Database, db_url: str, tmp_path: Path)
     assert account is not None and not account.is_coordinator
 
 
+def test_coordinators_add_without_a_terminal_or_input_says_no_password_was_read(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    nothing = _ribot(db_url, tmp_path, "coordinators", "add", "di@ki.se", stdin="")
+    assert nothing.returncode == 1
+    assert "no password was read" in nothing.stderr and "at least" not in nothing.stderr
+    assert coordinators.authenticate(db, "di@ki.se", "") is None
+    listed = _ribot(db_url, tmp_path, "coordinators", "list")
+    assert "di@ki.se" not in listed.stdout
+
+
+def test_escalations_take_the_reference_users_are_shown(db: Database, db_url: str, tmp_path: Path) -> None:
+    made = _escalation(db, "r", "ethics", "By reference")
+    assert made.reference.startswith("ESC-0")
+    for written in (made.reference, made.reference.lower(), f"ESC-{made.id}"):
+        shown = _ribot(db_url, tmp_path, "escalations", "show", written, "--json")
+        assert shown.returncode == 0, (written, shown.stderr)
+        assert json.loads(shown.stdout)["id"] == made.id
+    resolved = _ribot(db_url, tmp_path, "escalations", "resolve", made.reference, "--comment", "phoned")
+    assert resolved.returncode == 0 and made.reference in resolved.stdout
+    missing = _ribot(db_url, tmp_path, "escalations", "show", "ESC-99999")
+    assert missing.returncode == 1 and "ESC-99999" in missing.stderr
+    for bad in ("ESC-", "ESC-12a", "XYZ-00012"):
+        refused = _ribot(db_url, tmp_path, "escalations", "show", bad)
+        assert refused.returncode == 2 and "reference (ESC-00012)" in refused.stderr
+
+
 def test_escalations_list_show_resolve(db: Database, db_url: str, tmp_path: Path) -> None:
     first = _escalation(db, "a", "ethics", "First <!channel>")
     second = _escalation(db, "b", "animals", "Second", platform="slack")
