@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -37,14 +39,35 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update=updates)
     configure_logging(settings.log_level)
     try:
-        asyncio.run(serve(settings))
+        listener = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        log.error(f"ribot serve: {why_not_listening(settings, exc)}")
+        return 1
+    try:
+        asyncio.run(serve(settings, sock=listener))
     except TeamsConfigError as exc:
         log.error(f"ribot serve: {exc}")
         return 2
-    except OSError as exc:
-        log.error(f"ribot serve: cannot listen on {settings.host}:{settings.port}: {exc}")
-        return 1
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound first: a port that is taken fails at once, before the database is
+    migrated or the model loads."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=1024)
+    listener.setblocking(False)
+    return listener
+
+
+def why_not_listening(settings: Settings, exc: OSError) -> str:
+    where = f"{settings.host}:{settings.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {settings.port} is already in use on {settings.host} (another ribot serve?); "
+            "stop that process or choose another port with --port or PORT"
+        )
+    return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
 def url_of(settings: Settings, port: int) -> str:
@@ -55,14 +78,20 @@ def url_of(settings: Settings, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None, announce: bool = True) -> None:
-    """Run until `stop` is set (or SIGINT/SIGTERM arrives), then shut down gracefully."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    announce: bool = True,
+    sock: socket.socket | None = None,
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM arrives), then shut down gracefully; on `sock` when it
+    is given, else on the settings' host and port."""
     from connectors.app import build_services, create_app
     from connectors.ratelimit import RateLimits
 
     services = build_services(settings)
     app = create_app(services, limiter=RateLimits.for_services(services))
-    await run_app(app, settings, stop=stop, announce=announce)
+    await run_app(app, settings, stop=stop, announce=announce, sock=sock)
 
 
 async def run_app(
@@ -72,6 +101,7 @@ async def run_app(
     stop: asyncio.Event | None = None,
     announce: bool = True,
     on_listen: Callable[[int], None] | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -83,7 +113,11 @@ async def run_app(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        site: web.BaseSite = (
+            web.SockSite(runner, sock, backlog=1024)
+            if sock is not None
+            else web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+        )
         await site.start()
         port = _bound_port(runner) or settings.port
         if announce:
