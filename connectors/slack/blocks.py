@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.types import Choice, Citation, ContactRef, Reply
+from connectors.key_lines import key_lines
 from connectors.slack.text import CONTEXT_LIMIT, FALLBACK_LIMIT, SECTION_LIMIT, escape, shorten, split
 
 Block = dict[str, Any]
@@ -121,17 +122,22 @@ def _where(cite: Citation, short: bool = False) -> str:
 
 
 def outcome_text(reply: Reply, citations: list[Citation]) -> str:
-    """The outcome's text as mrkdwn: headings in bold, checkboxes drawn, and the paragraph listing the
-    sources left out because the quoted passages follow as context blocks."""
+    """The outcome's text as mrkdwn: headings and the key lines (who carries out, is told, decides) in
+    bold, checkboxes drawn, and the paragraph listing the sources left out because the quoted passages
+    follow as context blocks."""
     quoted = {f'[{c.section}] "{c.quote}"' for c in citations}
+    keys = key_lines(reply)
     paragraphs = []
     for paragraph in reply.text.split("\n\n"):
         heading, *lines = paragraph.split("\n")
         if lines and quoted and all(line in quoted for line in lines):
             continue
-        lines = [line.replace("[ ] ", "☐ ", 1) for line in lines]
-        heading = f"*{escape(heading)}*" if lines and heading.endswith(":") else escape(heading)
-        paragraphs.append("\n".join([heading, *(escape(line) for line in lines)]))
+        bold = bool(lines and heading.endswith(":")) or heading in keys
+        rows = [f"*{escape(heading)}*" if bold else escape(heading)]
+        rows += [
+            f"*{escape(line)}*" if line in keys else escape(line.replace("[ ] ", "☐ ", 1)) for line in lines
+        ]
+        paragraphs.append("\n".join(rows))
     return "\n\n".join(paragraphs)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.outbound import EscalationNotice
 from bot.types import Answer, Choice, Citation, ContactRef, Reply
+from connectors.key_lines import key_lines
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -59,7 +60,7 @@ def label(key: str, language: str = "en") -> str:
 def language_of(reply: Reply) -> str:
     if reply.answer is not None:
         return reply.answer.language
-    found = (reply.outcome or {}).get("language") or reply.data.get("language") or "en"
+    found = (reply.outcome or {}).get("language") or reply.data.get("language") or reply.language
     return str(found)
 
 
@@ -114,15 +115,27 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + "…"
 
 
+_FOOTNOTE_TITLE = re.compile(r"^footnote\s*\d+\s*[:·-]?\s*", re.IGNORECASE)
+
+
+def citation_heading(citation: Citation, language: str = "en") -> str:
+    """'Section 4.4 · KI's Animal Welfare Body'; a footnote's title drops the 'Footnote 3:' it starts with."""
+    heading = section_label(citation.section, language)
+    title = citation.title
+    if citation.section.startswith("fn"):
+        title = _FOOTNOTE_TITLE.sub("", title)
+    if citation.section == "meta" or not title:
+        return heading
+    return f"{heading} · {title}"
+
+
 def citation_blocks(citations: Iterable[Citation], language: str = "en") -> list[Json]:
     items = list(citations)[:MAX_CITATIONS]
     if not items:
         return []
     blocks: list[Json] = [text_block(label("sources", language), weight="Bolder", spacing="Medium")]
     for citation in items:
-        heading = section_label(citation.section, language)
-        if citation.title:
-            heading = f"{heading} · {citation.title}"
+        heading = citation_heading(citation, language)
         blocks.append(
             {
                 "type": "Container",
@@ -246,18 +259,23 @@ def outcome_body(reply: Reply) -> list[Json]:
     """The outcome's text, with its source and contact lists shown as quoted passages and ordered contacts."""
     outcome = reply.outcome or {}
     contacts = contacts_from_json(outcome.get("contacts") or [])
+    keys = key_lines(reply)
     body: list[Json] = []
     for block in reply.text.split("\n\n"):
         rows = block.splitlines()
         if not rows or _is_sources(rows) or _is_contacts(rows, len(contacts)):
             continue
-        body += lines(block)
+        body += [_emphasised(row) if row["text"] in keys else row for row in lines(block)]
     if not body:
         body = paragraphs(reply.text)
     language = language_of(reply)
     body += contact_blocks(contacts, language)
     body += citation_blocks(citations_from_json(outcome.get("citations") or []), language)
     return body
+
+
+def _emphasised(row: Json) -> Json:
+    return row | {"weight": "Bolder", "color": "Accent"}
 
 
 def coordinator_body(reply: Reply) -> list[Json]:

@@ -171,3 +171,23 @@ def test_events_without_a_person_channel_or_timestamp_are_not_turns() -> None:
     assert not is_person_message({k: v for k, v in person.items() if k != "channel"}, "UBOT")
     assert not is_person_message({k: v for k, v in person.items() if k != "ts"}, "UBOT")
     assert is_person_message({**person, "subtype": "file_share"}, "UBOT")
+
+
+def test_outcome_puts_who_carries_out_is_told_and_decides_in_bold() -> None:
+    from bot.triage_outcome import build_outcome
+    from bot.triage_text import outcome_text
+    from knowledge.triage_flow import default_flow
+
+    flow = default_flow()
+    slots = {"area": "research", "formalised": "yes"} | dict.fromkeys(
+        ("animals_abroad", "security_concern", "ethical_concern"), "no"
+    )
+    for language in ("en", "sv"):
+        outcome = build_outcome(flow, slots, language)
+        reply = Reply("outcome", outcome_text(flow, outcome, language), outcome=outcome, language=language)
+        [message] = blocks.render(reply)
+        mrkdwn = "\n".join(t for t in _all_texts(message)[1:] if flow.say("responsible", language) in t)
+        bold = [line for line in re.findall(r"^\*([^*\n]+)\*$", mrkdwn, re.MULTILINE) if ": " in line]
+        labels = [flow.say(key, language) for key in ("responsible", "report_to", "decides")]
+        assert [line.split(":")[0] for line in bold] == labels, mrkdwn
+        assert f"\n{flow.say('ultimate', language)}:" in mrkdwn  # the fourth role line stays plain

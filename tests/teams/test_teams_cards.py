@@ -15,7 +15,7 @@ ANSWER = Answer(
     grounded=True,
     citations=(
         Citation("4.4", "KI's Animal Welfare Body", "The Animal Welfare Body has to be contacted.", 0.9),
-        Citation("fn3", "Footnote 3", "President's decision 1-576/2024.", 0.5),
+        Citation("fn3", "Footnote 3: KI's ethical framework", "President's decision 1-576/2024.", 0.5),
     ),
     contacts=(
         ContactRef("animal_welfare_body", "KI's Animal Welfare Body", "Has to be contacted (4.4)."),
@@ -64,7 +64,9 @@ def test_answer_card_has_lead_quotes_with_sections_contacts_in_order_and_buttons
     assert lines[0] == ANSWER.answer
     assert "Section 4.4 · KI's Animal Welfare Body" in lines
     assert "“The Animal Welfare Body has to be contacted.”" in lines
-    assert "Footnote 3 · Footnote 3" in lines
+    # the footnote's title already names it: its heading says so once
+    assert "Footnote 3 · KI's ethical framework" in lines
+    assert not [line for line in lines if line.count("Footnote") > 1]
     first = next(i for i, line in enumerate(lines) if "KI's Animal Welfare Body**" in line)
     second = next(i for i, line in enumerate(lines) if "The network coordinator**" in line)
     assert lines[first].startswith("1. ") and lines[second].startswith("2. ") and first < second
@@ -237,3 +239,44 @@ def test_swedish_answers_get_swedish_headings() -> None:
     lines = texts(cards.reply_card(Reply(kind="answer", text=swedish.answer, answer=swedish)))
     assert "Ur riktlinjerna" in lines and "Vem du kan kontakta" in lines
     assert "Avsnitt 4.4 · KI:s djurskyddsorgan" in lines
+
+
+def test_footnote_heading_names_the_footnote_once_in_either_language() -> None:
+    bare = Citation("fn6", "Footnote 6", "Rektors besluts- och delegationsordning.", 0.5)
+    titled = Citation("fn6", "Footnote 6: delegation of authority", bare.quote, 0.5)
+    assert cards.citation_heading(bare) == "Footnote 6"
+    assert cards.citation_heading(titled) == "Footnote 6 · delegation of authority"
+    assert cards.citation_heading(titled, "sv") == "Fotnot 6 · delegation of authority"
+    assert (
+        cards.citation_heading(Citation("meta", "Document data", "Dnr 1-1181/2025", 0.5)) == "Document data"
+    )
+
+
+def real_outcome(language: str) -> Reply:
+    """An outcome as the engine makes it, from the flow file and the model of the guidelines."""
+    from bot.triage_outcome import build_outcome
+    from bot.triage_text import outcome_text
+    from knowledge.triage_flow import default_flow
+
+    flow = default_flow()
+    slots = {"area": "research", "formalised": "yes"} | dict.fromkeys(
+        ("animals_abroad", "security_concern", "ethical_concern"), "no"
+    )
+    outcome = build_outcome(flow, slots, language)
+    return Reply("outcome", outcome_text(flow, outcome, language), outcome=outcome, language=language)
+
+
+def test_outcome_card_emphasises_who_carries_out_is_told_and_decides() -> None:
+    from knowledge.triage_flow import default_flow
+
+    flow = default_flow()
+    for language in ("en", "sv"):
+        card = cards.reply_card(real_outcome(language))
+        blocks = [b for b in card["body"] if b.get("type") == "TextBlock"]
+        bold = [b["text"] for b in blocks if b.get("weight") == "Bolder" and b.get("color") == "Accent"]
+        labels = [flow.say(key, language) for key in ("responsible", "report_to", "decides")]
+        assert [line.split(":")[0] for line in bold] == labels, bold
+        ultimate = next(b for b in blocks if b["text"].startswith(flow.say("ultimate", language)))
+        assert "weight" not in ultimate
+        headings = [b["text"] for b in blocks if b.get("size") == "Small" and b.get("weight") == "Bolder"]
+        assert not [h for h in headings if h.lower().count("footnote") > 1 or h.count("Fotnot") > 1]
