@@ -91,6 +91,8 @@ class ConversationEngine:
     def _run(self, turn: Turn, answers: dict[str, str] | None, force_triage: bool) -> list[Reply]:
         with self.store.open(turn.platform, turn.conversation_id, turn.user_id) as convo:
             talk = Talk.load(convo)
+            if turn.language:
+                talk.language = turn.language
             said = turn.action or strip_controls(turn.text or "")
             message = convo.record("user", "action" if turn.action else "text", said)
             convo.session.flush()  # the id is referenced by feedback buttons and the summary

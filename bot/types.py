@@ -74,3 +74,6 @@ class Turn:
     user_email: str | None = None
     reply_ref: dict[str, Any] = field(default_factory=dict)  # how to reach the user later
     event_id: str | None = None  # platform delivery id, for idempotence
+    # The language the user chose in the surface itself (the web chat's language button): the conversation
+    # continues in it. A message's own words still switch it (bot.dialogue).
+    language: str | None = None

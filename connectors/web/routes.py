@@ -20,6 +20,7 @@ from bot.store.inbox import FAILED, PENDING
 from bot.types import Reply, Turn
 from connectors.gateway import GATEWAY, Arrival, Gateway
 from connectors.http import ApiError, read_json_object, text_field
+from connectors.key_lines import key_lines
 from connectors.services import SERVICES, Services, dumps
 from connectors.surfaces import Mark, Plan, Receipt
 
@@ -31,6 +32,7 @@ _ACTION = re.compile(r"^[\w:.@/+-]{1,200}$")
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _AFTER = re.compile(r"^[0-9]{1,12}$")
 WAIT_SECONDS = 60.0
+LANGUAGES = ("en", "sv")  # the page's interface languages (static/i18n.js)
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -65,6 +67,15 @@ def _message_id(data: dict[str, Any]) -> str:
     return value
 
 
+def _language(data: dict[str, Any]) -> str | None:
+    value = data.get("language")
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        raise ApiError(422, "invalid_request", "`language` must be one of: " + ", ".join(LANGUAGES) + ".")
+    return str(value)
+
+
 def parse_turn(data: dict[str, Any]) -> Turn:
     conversation_id = _conversation_id(data.get("conversation_id"))
     action = _action(data)
@@ -81,7 +92,12 @@ def parse_turn(data: dict[str, Any]) -> Turn:
         user_email=text_field(data, "user_email", required=False, max_chars=320) or None,
         reply_ref={"platform": PLATFORM, "conversation_id": conversation_id},
         event_id=f"{PLATFORM}:{conversation_id}:{_message_id(data)}",
+        language=_language(data),
     )
+
+
+def _payload(reply: Reply, answered: str) -> dict[str, Any]:
+    return {**reply.to_json(), "in_reply_to": answered, "key_lines": key_lines(reply)}
 
 
 class WebSurface:
@@ -96,7 +112,7 @@ class WebSurface:
 
     def plan(self, target: dict[str, Any], replies: list[Reply]) -> Plan:
         answered = str(target.get("message_id") or "")
-        return [{"replies": [{**reply.to_json(), "in_reply_to": answered} for reply in replies]}]
+        return [{"replies": [_payload(reply, answered) for reply in replies]}]
 
     async def started(self, target: dict[str, Any]) -> None:
         return None

@@ -218,3 +218,7 @@ def live_server(
     yield LiveServer(f"http://127.0.0.1:{port[0]}", services, loop)
     loop.call_soon_threadsafe(stop.set)
     thread.join(60)
+
+
+# The web chat's browser fixtures (chromium on the live server), for the browser tests of this folder.
+from tests.server.web_chat import browser_context, page  # noqa: E402, F401

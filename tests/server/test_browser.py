@@ -1,82 +1,23 @@
 """The web chat in Debian's chromium, driven by Playwright, against a real server with the real engine.
 
 No browser is downloaded: the test uses /usr/bin/chromium (`apt-get install -y chromium`) and fails when it
-is missing. Every request that leaves the server's origin is blocked and recorded. Screenshots go to
-test-artifacts/web-chat/.
+is missing. Every request that leaves the server's origin is blocked and recorded (the fixtures are in
+tests/server/web_chat.py). Screenshots go to test-artifacts/web-chat/.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.types import Reply
-from tests.browser import CHROMIUM, FLAGS, require_chromium
+from tests.server.web_chat import ARTIFACTS, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web-chat"
-
-
-@pytest.fixture(scope="module")
-def browser_context(
-    live_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Any, list[str]]]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    blocked: list[str] = []
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            accept_downloads=True,
-            viewport={"width": 1100, "height": 900},
-            locale="en-GB",
-        )
-
-        def route(route: Any) -> None:
-            if route.request.url.startswith(live_server.base) or route.request.url.startswith(
-                ("blob:", "data:")
-            ):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", route)
-        try:
-            yield context, blocked
-        finally:
-            context.close()
-
-
-@pytest.fixture
-def page(browser_context: tuple[Any, list[str]], live_server: Any) -> Iterator[Any]:
-    context, blocked = browser_context
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    page.goto(live_server.base + "/")
-    page.evaluate("() => { sessionStorage.clear(); localStorage.clear(); }")
-    page.reload()
-    yield page
-    page.close()
-    assert errors == [], errors
-    assert blocked == [], f"the page asked for outside resources: {blocked}"
-
-
-def _shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _ask(page: Any, text: str) -> None:
@@ -100,7 +41,7 @@ def test_question_shows_answer_with_citation(page: Any) -> None:
     citation.locator("summary").click()
     expect(quote).to_be_visible()
     expect(answer.locator(".contacts .card", has_text="Animal Welfare Body").first).to_be_visible()
-    _shot(page, "1-answer-with-citation")
+    shot(page, "1-answer-with-citation", answer)
 
     answer.get_by_role("button", name="Helpful", exact=True).click()
     expect(answer.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "true")
@@ -121,9 +62,12 @@ def test_triage_runs_to_its_outcome_with_buttons(page: Any) -> None:
         expect(question).to_be_visible(timeout=60_000)
         choices = question.locator("button.choice:not([disabled])")
         expect(choices.first).to_be_visible()
+        # buttons, not numbers: the plain text's typing hint is not shown under them
+        expect(question).not_to_contain_text("Answer with a number")
+        expect(question).not_to_contain_text("for example 1 and 3")
         expect(choices.first).to_be_focused()  # keyboard users land on the choices
         if step == 0:
-            _shot(page, "2-triage-question")
+            shot(page, "2-triage-question", question)
         count_before = page.locator("article.msg").count()
         # Answer with the keyboard: the focused button takes Enter.
         target = choices.filter(has_text=re.compile("research", re.I)).first if step == 0 else choices.first
@@ -133,8 +77,13 @@ def test_triage_runs_to_its_outcome_with_buttons(page: Any) -> None:
     outcome = page.locator("article.kind-outcome").last
     expect(outcome).to_be_visible(timeout=60_000)
     expect(outcome.locator(".contacts .card").first).to_be_visible()
+    # who carries out, who is told, who decides: the three key lines stand out
+    key = outcome.locator("p.key strong")
+    expect(key).to_have_count(3)
+    for n, label in enumerate(("Carries out the risk assessment:", "Is told the outcome:", "Decides ")):
+        expect(key.nth(n)).to_contain_text(label)
     expect(page.locator("article.kind-question button.choice[aria-pressed='true']").first).to_be_visible()
-    _shot(page, "3-triage-outcome")
+    shot(page, "3-triage-outcome", outcome)
 
     footer.get_by_role("button", name="Download summary").click()
     links = page.locator(".summary-links").last
@@ -151,7 +100,7 @@ def test_triage_runs_to_its_outcome_with_buttons(page: Any) -> None:
     html = Path(printable.value.path()).read_text(encoding="utf-8")
     assert html.lower().startswith("<!doctype html>") and "<script" not in html.lower()
     shutil.copy(printable.value.path(), ARTIFACTS / "summary.html")
-    _shot(page, "4-summary")
+    shot(page, "4-summary", links)
 
 
 def test_user_text_is_never_markup(page: Any) -> None:
@@ -179,7 +128,7 @@ def test_swedish_interface_and_phone_width(page: Any) -> None:
     expect(page.get_by_text("Citerat ur riktlinjerna").last).to_be_visible()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways at phone width ({width}px)"
-    _shot(page, "5-swedish-375px")
+    shot(page, "5-swedish-375px")
     page.get_by_role("button", name="Switch to English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
@@ -194,4 +143,4 @@ def test_talk_to_a_person_and_a_later_reply_appears(page: Any, live_server: Any)
     delivered = page.locator("article.person", has_text="Hello, this is the network coordinator.")
     expect(delivered).to_be_visible(timeout=15_000)
     expect(page.get_by_role("log")).to_contain_text("network coordinator")
-    _shot(page, "6-delivered-reply")
+    shot(page, "6-delivered-reply", delivered)

@@ -13,14 +13,25 @@
   const input = $("composer-text");
   const statusLine = $("status");
 
-  function initialLanguage() {
+  const known = (lang) => Object.prototype.hasOwnProperty.call(TEXT, lang);
+
+  function preferredLanguage() {
     const saved = localStorage.getItem("ribot.lang");
-    if (saved === "en" || saved === "sv") return saved;
+    if (known(saved)) return saved;
     return (navigator.language || "en").toLowerCase().startsWith("sv") ? "sv" : "en";
   }
 
+  /* The page speaks the conversation's language: that of ribot's latest reply. */
+  function conversationLanguage(entries) {
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const lang = entries[i].who === "bot" && entries[i].reply && entries[i].reply.language;
+      if (known(lang)) return lang;
+    }
+    return null;
+  }
+
   const state = {
-    lang: initialLanguage(),
+    lang: preferredLanguage(),
     conversation: sessionStorage.getItem("ribot.conversation") || "",
     entries: [],
     delivered: 0,
@@ -60,6 +71,13 @@
       state.entries = [];
     }
     state.delivered = Number(sessionStorage.getItem(storageKey("delivered")) || "0") || 0;
+    state.lang = conversationLanguage(state.entries) || preferredLanguage();
+  }
+
+  function setLanguage(lang) {
+    state.lang = lang;
+    localStorage.setItem("ribot.lang", lang);
+    applyLanguage();
   }
 
   function setStatus(message) {
@@ -91,16 +109,31 @@
     ]);
   }
 
+  /* A reply keeps the words of the language it was written in, its buttons included. */
+  function textFor(item) {
+    const lang = item.who === "bot" && item.reply && item.reply.language;
+    return known(lang) ? TEXT[lang] : t();
+  }
+
   function renderAll() {
     log.setAttribute("aria-busy", "true");
-    log.replaceChildren(welcome(), ...state.entries.map((item) => R.entry(item, t(), handlers)));
+    log.replaceChildren(welcome(), ...state.entries.map((item) => R.entry(item, textFor(item), handlers)));
     log.setAttribute("aria-busy", "false");
   }
 
+  /* New entries (already in state.entries): drawn alone, or with the whole page in a new language. */
   function append(items) {
-    const nodes = items.map((item) => R.entry(item, t(), handlers));
-    log.append(...nodes);
-    nodes[nodes.length - 1]?.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (items.length === 0) return [];
+    const lang = conversationLanguage(items);
+    let nodes;
+    if (lang && lang !== state.lang) {
+      setLanguage(lang);
+      nodes = Array.from(log.children).slice(-items.length);
+    } else {
+      nodes = items.map((item) => R.entry(item, textFor(item), handlers));
+      log.append(...nodes);
+    }
+    nodes[nodes.length - 1].scrollIntoView({ block: "start", behavior: "smooth" });
     return nodes;
   }
 
@@ -157,7 +190,8 @@
     const fresh = [];
     if (echo) fresh.push({ who: "user", text: echo });
     try {
-      const body = await post({ conversation_id: state.conversation, message_id: randomId(), ...payload });
+      const ids = { conversation_id: state.conversation, message_id: randomId(), language: state.lang };
+      const body = await post({ ...ids, ...payload });
       for (const reply of body.replies || []) {
         fresh.push({ who: "bot", reply });
       }
@@ -168,12 +202,19 @@
       focusAfter(nodes);
       return true;
     } catch (err) {
-      setStatus(err.status === 422 && /longer/.test(err.message) ? t().tooLong : `${t().failed} (${err.message})`);
+      setStatus(failure(err));
       return false;
     } finally {
       state.busy = false;
       document.body.classList.remove("busy");
     }
+  }
+
+  /* In the page's language: the server's own error text is English, for developers. */
+  function failure(err) {
+    if (err.status === 422 && /longer/.test(err.message)) return t().tooLong;
+    if (err.status === 429) return t().limited;
+    return t().failed;
   }
 
   function focusAfter(nodes) {
@@ -245,14 +286,11 @@
   for (const button of document.querySelectorAll("[data-send-action]")) {
     button.addEventListener("click", () => send({ action: button.dataset.sendAction }, button.textContent));
   }
-  $("lang").addEventListener("click", () => {
-    state.lang = state.lang === "en" ? "sv" : "en";
-    localStorage.setItem("ribot.lang", state.lang);
-    applyLanguage();
-  });
+  // The next message tells the server, and the conversation continues in the language chosen here.
+  $("lang").addEventListener("click", () => setLanguage(state.lang === "en" ? "sv" : "en"));
   $("new-chat").addEventListener("click", () => {
     startConversation(true);
-    renderAll();
+    applyLanguage();
     setStatus("");
     input.focus();
   });

@@ -25,12 +25,18 @@
     return box;
   }
 
+  /* "Section 3.2 · Division of responsibilities": the label in the reply's language, the title as the
+     English original has it ("Footnote 3: ..." titles lose the label they already carry). */
   function sectionLabel(cite, t) {
     const id = String(cite.section || "");
     const title = String(cite.title || "");
-    if (/^fn\d+$/.test(id)) return /^footnote/i.test(title) ? title : `${t.footnote} ${id.slice(2)} · ${title}`;
-    if (id === "meta" || !id) return title;
-    return title ? `${t.section} ${id} · ${title}` : `${t.section} ${id}`;
+    if (id === "meta") return [t.meta];
+    if (!id) return [title];
+    const footnote = /^fn(\d+)$/.exec(id);
+    const label = footnote ? `${t.footnote} ${footnote[1]}` : `${t.section} ${id}`;
+    const rest = footnote ? title.replace(/^footnote\s*\d+\s*[:·-]?\s*/i, "") : title;
+    if (!rest) return [label];
+    return [`${label} · `, el("span", { class: "title", lang: "en", text: rest })];
   }
 
   function citations(list, t) {
@@ -46,7 +52,7 @@
     for (const [section, group] of bySection) {
       box.append(
         el("details", { class: "citation", "data-section": section }, [
-          el("summary", {}, [el("span", { class: "section", text: sectionLabel(group.cite, t) })]),
+          el("summary", {}, [el("span", { class: "section" }, sectionLabel(group.cite, t))]),
           ...group.quotes.map((quote) => el("blockquote", { text: quote })),
         ])
       );
@@ -133,14 +139,21 @@
     return "bullets";
   }
 
-  function prose(text, replace) {
+  /* Lines the server marks as key (the outcome's who carries out, who is told, who decides) are strong. */
+  function plainParagraph(lines, keyLines) {
+    if (!lines.some((line) => keyLines.includes(line))) return el("p", { text: lines.join("\n") });
+    const parts = lines.map((line, n) => [n ? "\n" : null, keyLines.includes(line) ? el("strong", { text: line }) : line]);
+    return el("p", { class: "key" }, parts.flat());
+  }
+
+  function prose(text, replace, keyLines) {
     const box = el("div", { class: "lead" });
     for (const part of String(text || "").split(/\n{2,}/)) {
       const lines = part.split("\n").filter((line) => line.trim());
       const items = lines.filter((line) => ITEM.test(line));
       if (lines.length === 0) continue;
       if (items.length === 0) {
-        box.append(el("p", { text: lines.join("\n") }));
+        box.append(plainParagraph(lines, keyLines || []));
         continue;
       }
       const kind = listKind(items);
@@ -158,10 +171,17 @@
     return box;
   }
 
+  /* The plain text ends with how to answer by typing a number; here there are buttons instead. */
+  function withoutTypingHint(text) {
+    const parts = String(text || "").split(/\n{2,}/);
+    const choices = parts.findIndex((part) => part.split("\n").some((line) => /^\s*\d+\. /.test(line)));
+    return choices < 0 ? text : parts.slice(0, choices + 1).join("\n\n");
+  }
+
   function question(reply, t) {
     const asked = reply.question || {};
     let shown = false;
-    const lead = prose(reply.text, (kind) => {
+    const lead = prose(withoutTypingHint(reply.text), (kind) => {
       if (kind !== "numbered" || shown) return undefined;
       shown = true;
       return el("p", { class: "ask", text: asked.text || "" });
@@ -178,11 +198,12 @@
     const found = reply.outcome;
     const cards = contacts(found.contacts, t);
     const quotes = citations(found.citations, t);
-    const lead = prose(reply.text, (kind) => {
+    const swap = (kind) => {
       if (kind === "numbered" && cards) return cards;
       if (kind === "sources" && quotes) return quotes;
       return undefined;
-    });
+    };
+    const lead = prose(reply.text, swap, Array.isArray(reply.key_lines) ? reply.key_lines : []);
     return [lead];
   }
 
@@ -234,7 +255,8 @@
     }
     const reply = item.reply || { kind: "text", text: "" };
     const who = item.who === "person" ? t.person : t.bot;
-    const node = el("article", { class: `msg bot kind-${reply.kind}${item.who === "person" ? " person" : ""}` }, [
+    const lang = item.who === "bot" && typeof reply.language === "string" ? reply.language : null;
+    const node = el("article", { class: `msg bot kind-${reply.kind}${item.who === "person" ? " person" : ""}`, lang }, [
       el("h2", { class: item.who === "person" ? "from" : "visually-hidden", text: who }),
     ]);
     node.append(...body(reply, t).filter(Boolean));
