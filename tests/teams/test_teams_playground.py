@@ -8,6 +8,7 @@ Screenshots land in test-artifacts/teams/.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,12 +16,17 @@ from conftest import TeamsStack
 from playwright.sync_api import Locator, Page, expect
 
 from bot.types import Choice, Reply, Turn
+from connectors.key_lines import key_lines
 from connectors.teams import cards, render
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
 
 TEXTBOX = '[data-lexical-editor="true"][role=textbox]'
 WELCOME = "Hi, I'm ribot."
+OPENING = (
+    "I'm starting an informal research collaboration with a colleague abroad. Who does the risk assessment?"
+)
+FOLLOW_UP = "and if we sign an agreement with their university?"
 # The way through the assessment the test takes, by slot.
 PATH = {
     "area": "research",
@@ -108,6 +114,20 @@ def test_question_gets_a_card_with_a_citation(chat: Chat) -> None:
         expect(card).to_contain_text(contact.name)
     for action in reply.actions:
         expect(card.get_by_role("button", name=action.label, exact=True)).to_be_visible()
+    expect(card).not_to_contain_text(re.compile(r"Footnote \d+ · Footnote"))
+
+
+def test_follow_up_is_answered_in_the_context_of_the_question(chat: Chat) -> None:
+    """After an informal collaboration's question, an agreement makes it formalised: the research group's."""
+    leads = []
+    for text in (OPENING, FOLLOW_UP):
+        _, replies, shown = chat.ask(text)
+        reply, card = card_for(replies, shown, "answer")
+        assert reply.answer is not None
+        leads.append(reply.answer.answer.split("\n")[0])
+        expect(card).to_contain_text(leads[-1])
+    assert "individual researcher" in leads[0], leads[0]
+    assert "research group" in leads[1] and "individual researcher" not in leads[1], leads[1]
 
 
 def test_triage_completes_by_clicking_card_buttons(chat: Chat) -> None:
@@ -128,6 +148,11 @@ def test_triage_completes_by_clicking_card_buttons(chat: Chat) -> None:
     assert outcome["slots"]["area"] == "research" and outcome["citations"]
     expect(card).to_contain_text(cards.section_label(outcome["citations"][0]["section"]))
     expect(card).to_contain_text(outcome["contacts"][0]["name"])
+    shown_lines = key_lines(reply)
+    assert len(shown_lines) == 3, reply.text  # formalised or not, someone is named for each
+    for line in shown_lines:
+        weight = card.get_by_text(line, exact=True).evaluate("node => getComputedStyle(node).fontWeight")
+        assert int(weight) >= 600, f"{line!r} is not emphasised (font-weight {weight})"
 
 
 def pick(question: dict[str, Any], actions: list[Choice]) -> Choice:
