@@ -73,7 +73,7 @@ class ConversationEngine:
         if on_escalate is None:
             from bot.escalation import EscalationFlow
 
-            hook = EscalationFlow()
+            hook = EscalationFlow(flow)
             on_escalate, escalation_wants = hook.handle, hook.wants
         self.on_escalate = on_escalate
         self.escalation_wants = escalation_wants
@@ -157,7 +157,8 @@ class ConversationEngine:
         talk.mode, talk.done_on = "done", datetime.now(UTC).date().isoformat()
         text = outcome_text(self.flow, outcome, talk.language)
         if any(talk.triage.slots.get(slot) == "yes" and c.person for slot, c in self.flow.concerns.items()):
-            text = f"{text}\n\n{self.say(ex, 'concern_offer')}"
+            offer = self.say(ex, "concern_offer", person=self.say(ex, "label_person"))
+            text = f"{text}\n\n{offer}"
         actions = [
             Choice("summary:download", self.say(ex, "label_summary")),
             Choice("triage:restart", self.say(ex, "label_restart")),

@@ -45,6 +45,8 @@ def dispatch(
     engine: ConversationEngine, ex: Exchange, answers: dict[str, str] | None, force_triage: bool
 ) -> None:
     if not force_triage and engine.wants_escalation(ex):
+        if not ex.turn.action:
+            _follow_language(ex, ex.turn.text or "")
         engine.escalate(ex)
     elif ex.turn.action:
         action(engine, ex, ex.turn.action)

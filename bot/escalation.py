@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.escalation_text import MESSAGES, category_for
+from bot.escalation_text import CANCEL, CONSENT_NO, CONSENT_YES, START, Voice, category_for
 from bot.redact import redact_with_report
 from bot.store.escalation_drafts import (
     Draft,
@@ -29,16 +29,12 @@ from bot.store.escalation_drafts import (
 )
 from bot.store.escalations import EscalationView, NewEscalation
 from bot.store.models import Message
-from bot.types import Choice, Reply, Turn
+from bot.types import Reply, Turn
+from knowledge.triage_flow import Flow
 
 MAX_NOTE_CHARS = 2000
 MAX_TRANSCRIPT_MESSAGES = 60
 REASONS = ("user", "ungrounded", "ethics", "security")
-
-START = "escalate:start"
-CONSENT_YES = "escalate:consent:yes"
-CONSENT_NO = "escalate:consent:no"
-CANCEL = "escalate:cancel"
 
 _REQUEST = re.compile(
     r"\b(?:talk|speak|chat|get in touch)\s+(?:to|with)\s+(?:a |an |some |the )?(?:real )?"
@@ -88,7 +84,18 @@ def _key(turn: Turn) -> tuple[str, str]:
 
 
 class EscalationFlow:
-    """The engine's escalation hook: `wants` says whether a turn belongs here, `handle` answers it."""
+    """The engine's escalation hook: `wants` says whether a turn belongs here, `handle` answers it, in the
+    conversation's language."""
+
+    def __init__(self, flow: Flow | None = None) -> None:
+        if flow is None:
+            from knowledge.triage_flow import default_flow
+
+            flow = default_flow()
+        self.flow = flow
+
+    def _voice(self, request: Request) -> Voice:
+        return Voice(self.flow, request.language)
 
     def wants(self, request: Request) -> bool:
         turn = request.turn
@@ -105,7 +112,7 @@ class EscalationFlow:
         return True
 
     def handle(self, request: Request) -> list[Reply]:
-        turn, session = request.turn, _session(request)
+        turn, session, voice = request.turn, _session(request), self._voice(request)
         draft = get_draft(session, *_key(turn))
         if turn.action:
             return self._press(request, draft)
@@ -115,57 +122,76 @@ class EscalationFlow:
             return self._start(request, "user", turn.text if len(note.split()) >= 4 else "")
         if _CANCEL_TEXT.match(turn.text):
             drop_draft(session, *_key(turn))
-            return [_say("cancelled")]
+            return [voice.reply("cancelled")]
         if open_draft.step == "consent":
             if _YES.match(turn.text) or _NO.match(turn.text):
                 return self._consent(request, open_draft, bool(_YES.match(turn.text)))
-            return [_consent_question(turn, repeat=True)]
+            return [_consent_question(voice, turn, repeat=True)]
         return self._note(request)
 
     def _press(self, request: Request, draft: Draft | None) -> list[Reply]:
-        action = request.turn.action or ""
+        action, voice = request.turn.action or "", self._voice(request)
         if action == START or action.startswith(START + ":"):
             reason = action.removeprefix(START).lstrip(":")
             return self._start(request, reason if reason in REASONS else "user", "")
         if action == CANCEL:
             if draft and draft.open:
                 drop_draft(_session(request), *_key(request.turn))
-                return [_say("cancelled")]
-            return [_say("nothing_open", actions=[_start_choice()])]
+                return [voice.reply("cancelled")]
+            return [voice.reply("nothing_open", actions=[voice.start()])]
         if action in (CONSENT_YES, CONSENT_NO):
             return self._consent(request, draft, action == CONSENT_YES)
-        return [_say("unknown_action", actions=[_start_choice()])]
+        return [voice.reply("unknown_action", actions=[voice.start()])]
 
     def _start(self, request: Request, reason: str, text: str) -> list[Reply]:
+        voice = self._voice(request)
         if reason == "user":
-            reason = _reason_from(request.known)
-        note, warnings = _clean_note(text[:MAX_NOTE_CHARS]) if text else ("", [])
+            reason = self._reason_from(request.known)
+        note, warnings = _clean_note(voice, text[:MAX_NOTE_CHARS]) if text else ("", [])
         draft = start_draft(_session(request), *_key(request.turn), reason, note)
         if draft.step == "note":
-            return [_say("ask_note", actions=[Choice(CANCEL, "Cancel")])]
-        return [*warnings, _consent_question(request.turn)]
+            return [voice.reply("ask_note", actions=[voice.cancel()])]
+        return [*warnings, _consent_question(voice, request.turn)]
 
     def _note(self, request: Request) -> list[Reply]:
-        turn = request.turn
+        turn, voice = request.turn, self._voice(request)
         if len(turn.text) > MAX_NOTE_CHARS:
-            return [_say("note_too_long", actions=[Choice(CANCEL, "Cancel")], limit=MAX_NOTE_CHARS)]
-        note, warnings = _clean_note(turn.text)
+            return [voice.reply("note_too_long", actions=[voice.cancel()], limit=MAX_NOTE_CHARS)]
+        note, warnings = _clean_note(voice, turn.text)
         if not note:
-            return [_say("note_empty", actions=[Choice(CANCEL, "Cancel")])]
+            return [voice.reply("note_empty", actions=[voice.cancel()])]
         if set_note(_session(request), *_key(turn), note) is None:
-            return [_say("expired", actions=[_start_choice()])]
-        return [*warnings, _consent_question(turn)]
+            return [voice.reply("expired", actions=[voice.start()])]
+        return [*warnings, _consent_question(voice, turn)]
 
     def _consent(self, request: Request, draft: Draft | None, share: bool) -> list[Reply]:
+        voice = self._voice(request)
         if draft is None:
-            return [_say("expired", actions=[_start_choice()])]
+            return [voice.reply("expired", actions=[voice.start()])]
         if draft.step == "note":
-            return [_say("ask_note", actions=[Choice(CANCEL, "Cancel")])]
+            return [voice.reply("ask_note", actions=[voice.cancel()])]
         new = self._new_escalation(request, draft, share) if draft.step == "consent" else _already(request)
         result = submit_draft(_session(request), new, f"user:{request.turn.platform}:{request.turn.user_id}")
         if result is None:
-            return [_say("expired", actions=[_start_choice()])]
-        return [_sent_reply(*result)]
+            return [voice.reply("expired", actions=[voice.start()])]
+        return [_sent_reply(voice, *result)]
+
+    def _outcome(self, known: dict[str, str], request: Request) -> dict[str, Any] | None:
+        if request.mode != "done":
+            return None
+        from bot.triage_outcome import build_outcome
+
+        try:
+            return build_outcome(self.flow, known, request.language)
+        except ValueError:
+            return None
+
+    def _reason_from(self, known: dict[str, str]) -> str:
+        """The reason of a hand-over the user asked for: the first flagged concern that offers a person."""
+        for slot, concern in self.flow.concerns.items():
+            if concern.person and known.get(slot) == "yes":
+                return concern.person
+        return "user"
 
     def _new_escalation(self, request: Request, draft: Draft, share: bool) -> NewEscalation:
         turn = request.turn
@@ -178,14 +204,14 @@ class EscalationFlow:
             conversation_id=conversation,
             user_id=turn.user_id[:300],
             reply_ref=_reply_ref(turn),
-            category=category_for(draft.reason, known, draft.note, transcript),
+            category=category_for(self.flow, draft.reason, known, draft.note, transcript),
             reason=draft.reason,
             note=draft.note,
             identity_shared=share,
             user_name=_shared(turn.user_name, share, 200),
             user_email=_shared(turn.user_email, share, 320),
             transcript=transcript,
-            triage={"known": known, "mode": request.mode, "outcome": _outcome(known, request)},
+            triage={"known": known, "mode": request.mode, "outcome": self._outcome(known, request)},
             citations=_citations(transcript),
         )
 
@@ -198,14 +224,6 @@ def _already(request: Request) -> NewEscalation:
 
 def _shared(value: str | None, share: bool, limit: int) -> str | None:
     return value[:limit] if share and value else None
-
-
-def _reason_from(known: dict[str, str]) -> str:
-    if known.get("security_concern") == "yes":
-        return "security"
-    if known.get("ethical_concern") == "yes":
-        return "ethics"
-    return "user"
 
 
 def _transcript(session: Session, conversation_row: int) -> list[dict[str, Any]]:
@@ -241,18 +259,6 @@ def _citations(transcript: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _outcome(known: dict[str, str], request: Request) -> dict[str, Any] | None:
-    if request.mode != "done":
-        return None
-    from bot.triage_outcome import build_outcome
-    from knowledge.triage_flow import default_flow
-
-    try:
-        return build_outcome(default_flow(), known, request.language)
-    except ValueError:
-        return None
-
-
 def _reply_ref(turn: Turn) -> dict[str, Any]:
     ref = dict(turn.reply_ref)
     ref.setdefault("platform", turn.platform)
@@ -260,37 +266,26 @@ def _reply_ref(turn: Turn) -> dict[str, Any]:
     return ref
 
 
-def _clean_note(text: str) -> tuple[str, list[Reply]]:
+def _clean_note(voice: Voice, text: str) -> tuple[str, list[Reply]]:
     redaction = redact_with_report(text.replace("\r\n", "\n").strip())
-    warnings = [_say("redacted")] if redaction.changed else []
+    warnings = [voice.reply("redacted")] if redaction.changed else []
     return redaction.text.strip(), warnings
 
 
-def _start_choice() -> Choice:
-    return Choice(START, "Talk to a person")
-
-
-def _say(key: str, actions: list[Choice] | None = None, **values: Any) -> Reply:
-    text = MESSAGES[key].format(**values)
-    return Reply(kind="escalation", text=text, actions=actions or [], data={"state": key})
-
-
-def _consent_question(turn: Turn, repeat: bool = False) -> Reply:
-    who = ", ".join(x for x in (turn.user_name, turn.user_email) if x)
-    choices = [
-        Choice(CONSENT_YES, "Yes, share"),
-        Choice(CONSENT_NO, "No, stay anonymous"),
-        Choice(CANCEL, "Cancel"),
-    ]
-    reply = _say("consent_known" if who else "consent_unknown", actions=choices, who=who)
+def _consent_question(voice: Voice, turn: Turn, repeat: bool = False) -> Reply:
+    """Whether to share who the user is: named as the surface knows it, or as far as it knows it."""
+    what, who = voice.identity(turn.user_name, turn.user_email)
+    key = "consent_known" if who else "consent_unknown"
+    reply = voice.reply(key, actions=voice.consent_choices(), what=what, who=who)
     if repeat:
-        reply.text = MESSAGES["consent_repeat"] + "\n\n" + reply.text
+        reply.text = voice.text("consent_repeat") + "\n\n" + reply.text
     return reply
 
 
-def _sent_reply(escalation: EscalationView, created: bool) -> Reply:
-    reply = _say("sent" if created else "already_sent", reference=escalation.reference)
-    if escalation.identity_shared:
-        reply.text += " " + MESSAGES["identity_shared"]
+def _sent_reply(voice: Voice, escalation: EscalationView, created: bool) -> Reply:
+    """The reference, and what the coordinator received about who the user is."""
+    reply = voice.reply("sent" if created else "already_sent", reference=escalation.reference)
+    shared = voice.shared(escalation.identity_shared, escalation.user_name, escalation.user_email)
+    reply.text += " " + shared
     reply.data.update({"escalation_id": escalation.id, "reference": escalation.reference})
     return reply

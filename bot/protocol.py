@@ -106,7 +106,7 @@ def chat_line(conversation: str, replies: list[Reply]) -> dict[str, Any]:
         "grounded": answer.grounded if answer is not None else True,
         "citations": citations,
         "contacts": contacts,
-        "handover": any(r.kind == "escalation" for r in replies),
+        "handover": any(r.kind == "escalation" and r.data.get("handover", True) for r in replies),
         "triage": triage,
     }
 

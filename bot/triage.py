@@ -16,7 +16,6 @@ from knowledge.triage_flow import Flow, Question, matches
 
 MAX_HISTORY = 50
 NONE = "none"  # the answer "none of these" to a group question
-STRUCTURAL = frozenset({"area", "level"})
 _NUMBERS = re.compile(r"^\s*\d+(?:\s*(?:,|and|och|&|\+|\s)\s*\d+)*\s*[.)]?\s*$")
 
 
@@ -125,11 +124,11 @@ class Triage:
     def read(self, state: TriageState, text: str) -> Reading:
         """A typed message: a choice (number, value or label) for the open question, or own words. Words in
         passing never change what kind of activity it is (area, level) once known: that takes an answer to
-        that question, "back" or "restart"."""
+        that question, "back" or "restart" (the flow's structural slots)."""
         from_text = {
             slot: value
             for slot, value in extractor.extract(text).items()
-            if slot not in STRUCTURAL or slot not in state.slots or slot in state.pending
+            if slot not in self.flow.structural or slot not in state.slots or slot in state.pending
         }
         if len(state.pending) > 1:
             chosen = self._group_answer(state.pending, text, from_text)

@@ -174,6 +174,8 @@ class Flow:
     messages: dict[str, Text]
     reads: dict[str, str]  # slot -> the reader of bot.slots that reads it from free text
     concerns: dict[str, Concern]  # concern slots
+    structural: frozenset[str] = frozenset()  # slots that say what kind of activity it is
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)  # slot -> value -> hand-over category
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -258,7 +260,9 @@ def _outcome(raw: dict[str, Any]) -> OutcomeSpec:
 def _concerns(slots: dict[str, Any]) -> dict[str, Concern]:
     return {
         slot: Concern(
-            tuple(spec["concern"]["clauses"]), tuple(spec["concern"]["intents"]), spec["concern"].get("person")
+            tuple(spec["concern"]["clauses"]),
+            tuple(spec["concern"]["intents"]),
+            spec["concern"].get("person"),
         )
         for slot, spec in slots.items()
         if "concern" in spec
@@ -286,7 +290,9 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
         slot_labels={slot: _text(s["label"]) for slot, s in raw["slots"].items()},
         questions=tuple(_question(q) for q in raw["questions"]),
         groups={
-            gid: Group(gid, _text(g["text"]), _text(g["none_label"]), _text(g["done_label"]), _text(g["help"]))
+            gid: Group(
+                gid, _text(g["text"]), _text(g["none_label"]), _text(g["done_label"]), _text(g["help"])
+            )
             for gid, g in raw["groups"].items()
         },
         roles={rid: _text(t) for rid, t in raw["roles"].items()},
@@ -298,6 +304,10 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
         messages={key: _text(t) for key, t in raw["messages"].items()},
         reads={slot: str(spec["read"]) for slot, spec in raw["slots"].items()},
         concerns=_concerns(raw["slots"]),
+        structural=frozenset(slot for slot, spec in raw["slots"].items() if spec.get("structural")),
+        categories={
+            slot: dict(spec["categories"]) for slot, spec in raw["slots"].items() if "categories" in spec
+        },
     )
     check(flow)
     return flow
