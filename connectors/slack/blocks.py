@@ -22,6 +22,27 @@ ACTION_PREFIX = "ribot:"
 LINK_PREFIX = "ribot_link:"
 _SECONDARY = ("feedback:", "escalate:", "triage:back", "triage:restart", "triage:cancel", "summary:")
 
+# The few words messages add around the core's text, in the languages the core answers in.
+LABELS = {
+    "en": {
+        "also_cited": "Also cited",
+        "who_can_help": "Who can help",
+        "continued": "(continued)",
+        "summary": "*Summary of your assessment* (`{file}.md`): copy it from here to keep or forward it.",
+    },
+    "sv": {
+        "also_cited": "Citeras också",
+        "who_can_help": "Vem som kan hjälpa",
+        "continued": "(fortsättning)",
+        "summary": "*Sammanfattning av din bedömning* (`{file}.md`): kopiera den härifrån för att spara "
+        "eller skicka vidare.",
+    },
+}
+
+
+def label(key: str, language: str) -> str:
+    return LABELS.get(language, LABELS["en"])[key]
+
 
 def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
@@ -60,7 +81,7 @@ def render(reply: Reply) -> list[Message]:
     """The Slack messages for one reply; usually one, more when a long answer needs more than 50 blocks."""
     body = _body(reply)
     buttons = _action_blocks(_actions(reply))
-    return _pack(body, buttons, _fallback(reply))
+    return _pack(body, buttons, _fallback(reply), reply.language)
 
 
 def render_all(replies: Iterable[Reply]) -> list[Message]:
@@ -68,12 +89,15 @@ def render_all(replies: Iterable[Reply]) -> list[Message]:
 
 
 def _body(reply: Reply) -> list[Block]:
+    language = reply.language
     if reply.kind == "answer" and reply.answer is not None:
         answer = reply.answer
         blocks = section(escape(answer.answer))
         if answer.notice:
             blocks.append(context("_" + escape(answer.notice) + "_"))
-        return blocks + citation_blocks(answer.citations) + contact_blocks(answer.contacts)
+        return (
+            blocks + citation_blocks(answer.citations, language) + contact_blocks(answer.contacts, language)
+        )
     if reply.kind == "question" and reply.question is not None:
         return section("*" + escape(str(reply.question.get("text") or reply.text)) + "*")
     if reply.kind == "outcome" and reply.outcome is not None:
@@ -81,36 +105,35 @@ def _body(reply: Reply) -> list[Block]:
         cites = [_citation(c) for c in outcome.get("citations") or [] if isinstance(c, Mapping)]
         people = [_contact(c) for c in outcome.get("contacts") or [] if isinstance(c, Mapping)]
         named = all(person.name in reply.text for person in people)
-        body = section(outcome_text(reply, cites)) + citation_blocks(cites)
-        return body + contact_blocks(people, with_text=not named)
+        body = section(outcome_text(reply, cites)) + citation_blocks(cites, language)
+        return body + contact_blocks(people, language, with_text=not named)
     summary = reply.data.get("summary")
     if isinstance(summary, Mapping) and isinstance(summary.get("markdown"), str):
-        return summary_blocks(str(summary["markdown"]), str(summary.get("filename") or "summary"))
+        filename = str(summary.get("filename") or "summary")
+        return summary_blocks(str(summary["markdown"]), filename, language)
     return section(escape(reply.text)) or section(" ")
 
 
-def summary_blocks(markdown: str, filename: str) -> list[Block]:
+def summary_blocks(markdown: str, filename: str, language: str = "en") -> list[Block]:
     """An assessment summary as Markdown source in code blocks, ready to copy into a document or e-mail."""
-    intro = (
-        f"*Summary of your assessment* (`{escape(filename)}.md`): copy it from here to keep or forward it."
-    )
+    intro = label("summary", language).format(file=escape(filename))
     fence = "`" * 3
     pieces = split(escape(markdown.replace(fence, "'" * 3)), SECTION_LIMIT - 8)
     return [*section(intro), *({"type": "section", "text": mrkdwn(fence + p + fence)} for p in pieces)]
 
 
-def citation_blocks(citations: Iterable[Citation]) -> list[Block]:
+def citation_blocks(citations: Iterable[Citation], language: str = "en") -> list[Block]:
     """The quoted passages, best first, each in a context block headed by its section; past
     MAX_QUOTES the remaining sections are only named."""
     citations = list(citations)
     blocks: list[Block] = []
     for cite in citations[:MAX_QUOTES]:
-        label = f"*{escape(_where(cite))}*"
-        quote = shorten(escape(" ".join(cite.quote.split())), CONTEXT_LIMIT - len(label) - 8)
-        blocks.append(context(f"{label}\n>{quote}"))
+        heading = f"*{escape(_where(cite))}*"
+        quote = shorten(escape(" ".join(cite.quote.split())), CONTEXT_LIMIT - len(heading) - 8)
+        blocks.append(context(f"{heading}\n>{quote}"))
     rest = list(dict.fromkeys(_where(c, short=True) for c in citations[MAX_QUOTES:]))
     if rest:
-        blocks.append(context("Also cited: " + escape(", ".join(rest))))
+        blocks.append(context(f"{label('also_cited', language)}: " + escape(", ".join(rest))))
     return blocks
 
 
@@ -141,7 +164,9 @@ def outcome_text(reply: Reply, citations: list[Citation]) -> str:
     return "\n\n".join(paragraphs)
 
 
-def contact_blocks(contacts: Iterable[ContactRef], with_text: bool = True) -> list[Block]:
+def contact_blocks(
+    contacts: Iterable[ContactRef], language: str = "en", with_text: bool = True
+) -> list[Block]:
     contacts = list(contacts)
     if not contacts:
         return []
@@ -150,7 +175,7 @@ def contact_blocks(contacts: Iterable[ContactRef], with_text: bool = True) -> li
         lines = [
             f"• *{escape(c.name)}*: {escape(c.why)}" if c.why else f"• *{escape(c.name)}*" for c in contacts
         ]
-        blocks += section("*Who can help*\n" + "\n".join(lines))
+        blocks += section(f"*{label('who_can_help', language)}*\n" + "\n".join(lines))
     links = [c for c in contacts if c.url][:MAX_BUTTONS]
     if links:
         elements = [link_button(c.name, c.url or "", f"{LINK_PREFIX}{i}") for i, c in enumerate(links)]
@@ -203,7 +228,7 @@ def _fallback(reply: Reply) -> str:
     return shorten(escape(reply.text or (reply.answer.answer if reply.answer else "")), FALLBACK_LIMIT)
 
 
-def _pack(body: list[Block], buttons: list[Block], fallback: str) -> list[Message]:
+def _pack(body: list[Block], buttons: list[Block], fallback: str, language: str) -> list[Message]:
     """Spreads the blocks over as many messages as needed; the buttons stay together in the last one."""
     messages: list[Message] = []
     current: list[Block] = []
@@ -219,7 +244,7 @@ def _pack(body: list[Block], buttons: list[Block], fallback: str) -> list[Messag
     if current or not messages:
         messages.append({"text": fallback, "blocks": current})
     for later in messages[1:]:
-        later["text"] = "(continued)"
+        later["text"] = label("continued", language)
     return messages
 
 

@@ -191,3 +191,22 @@ def test_outcome_puts_who_carries_out_is_told_and_decides_in_bold() -> None:
         labels = [flow.say(key, language) for key in ("responsible", "report_to", "decides")]
         assert [line.split(":")[0] for line in bold] == labels, mrkdwn
         assert f"\n{flow.say('ultimate', language)}:" in mrkdwn  # the fourth role line stays plain
+
+
+def test_a_swedish_reply_has_swedish_labels() -> None:
+    cited = tuple(Citation(s, "Title", f"Quote {s}.", 0.5) for s in ("1", "2", "3", "3.1", "3.2", "4", "4.1"))
+    answer = Answer(
+        "Djurskyddsorganet ska kontaktas.",
+        True,
+        cited,
+        (ContactRef("animal_welfare_body", "KI:s djurskyddsorgan", "Ska kontaktas (4.4)."),),
+        language="sv",
+    )
+    reply = Reply(kind="answer", text=answer.answer, answer=answer, language="sv")
+    shown = "\n".join(_all_texts(blocks.render(reply)[0]))
+    assert "*Vem som kan hjälpa*" in shown and "Citeras också: §4.1" in shown
+    assert "Who can help" not in shown and "Also cited" not in shown
+    summary = Reply(
+        "text", "# Sammanfattning", data={"summary": {"markdown": "# S", "filename": "x"}}, language="sv"
+    )
+    assert "Sammanfattning av din bedömning" in _all_texts(blocks.render(summary)[0])[1]
