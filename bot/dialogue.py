@@ -167,9 +167,9 @@ def message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
         ex.lead.append(engine.say(ex, "too_long", length=f"{len(text):,}"))
         engine.step(ex)
         return
+    _follow_language(ex, text)  # "starta bedömning" starts a Swedish assessment
     if command(engine, ex, text):
         return
-    _follow_language(ex, text)
     if talk.mode == "triage":
         triage_text(engine, ex, text)
     elif talk.mode == "offered" and intents.affirms(text) and not _asks_more(text):

@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("connectors.cli_ask", "build or update the knowledge index"),
     "eval": ("connectors.cli_eval", "score ribot on an evaluation file"),
     "triage": ("connectors.cli_triage", "guided assessment over JSON lines"),
-    "chat": ("connectors.cli_triage", "talk to ribot in the terminal"),
+    "chat": ("connectors.cli_chat", "talk to ribot in the terminal, or over JSON lines (--json)"),
     "serve": ("connectors.cli_serve", "run the HTTP server: web chat, API, Slack, Teams"),
     "coordinators": ("connectors.cli_escalations", "manage network coordinator accounts"),
     "escalations": ("connectors.cli_escalations", "list, show and resolve escalations"),

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 @contextmanager
 def engine_on_scratch_database(answerer: Any) -> Iterator[Engine]:
     """The conversation engine of `ribot chat` and `ribot triage`, on a throw-away SQLite database."""
-    from connectors.cli_triage import open_engine
+    from connectors.cli_engine import open_engine
 
     with tempfile.TemporaryDirectory(prefix="ribot-eval-") as folder:
         engine = open_engine(f"sqlite:///{folder}/eval.sqlite3", answerer)
