@@ -24,10 +24,16 @@ _NEGATION = re.compile(
 )
 _PRONOUN = re.compile(r"\b(?:him|her|them|it|they|he|she|dem|honom|henne|den|det|de)\b")
 _PART_BREAK = re.compile(
-    r"(?<=[?!.;:])\s+|,?\s+(?:and|och|or|eller|also|plus)\s+(?=(?:then\s+)?(?:(?:from|to|for|by|with|since|until|"
+    r"(?<=[?!.;:])\s+|,?\s+(?:and|och|or|eller)\s+(?=(?:then\s+)?(?:(?:from|to|for|by|with|since|until|"
     r"från|till|för|av|med|sedan)\s+)?(?:who|whom|what|where|when|why|how|which|"
     r"is|are|does|do|can|could|should|must|will|would|vem|vilka|vilken|vilket|vad|var|vart|när|hur|varför|"
     r"är|kan|ska|måste|finns|behöver)\b)"
+)
+# An opening clause that puts a topic aside: what follows asks about something else.
+_SET_ASIDE = re.compile(
+    r"^\W*(?:besides|apart from|aside from|other than|except for|in addition to|beyond|utöver|förutom|"
+    r"bortsett från)\b[^,?]{3,80},\s*",
+    re.IGNORECASE,
 )
 _INTERROGATIVE = re.compile(
     r"^\W*(?:and |och |so |ok |okay |then |but )*(?:who|whom|whose|what|where|when|why|how|which|is|are|does|do|"
@@ -193,19 +199,22 @@ def sentences_of(raw: str) -> list[str]:
 
 
 def _asks(piece: str) -> bool:
-    """A piece that opens with a question word, or names its subject first ("the Security Forum, what is
-    it")."""
-    return bool(
-        _INTERROGATIVE.match(piece) or (_INTERROGATIVE.match(piece.split(",", 1)[-1]) and "," in piece)
-    )
+    """A piece that opens with a question word, or whose main clause does after what frames it ("for a
+    formal partnership, who does ..."). A relative clause between commas ("our programme, whose ...,
+    wants ...") is not the main clause, nor is anything in a sentence that ends with a full stop."""
+    main = piece.rsplit(",", 1)[-1].strip()
+    return bool(_INTERROGATIVE.match(piece) or (not piece.endswith(".") and _INTERROGATIVE.match(main)))
 
 
 def question_parts(raw: str) -> list[str]:
-    """The questions a message asks: its sentences and ", and who ..." clauses that are questions. A message
-    with one question (or none recognisable) gives itself."""
+    """The questions a message asks: its sentences and ", and who ..." clauses that are questions, each
+    without what it sets aside ("Besides contacting X, is there ..." asks about something other than X).
+    A message with one question (or none recognisable) gives itself."""
     pieces = [p.strip() for p in _PART_BREAK.split(raw) if p and len(p.split()) >= 2]
-    asked = [p for p in pieces if p.rstrip().endswith("?") or _asks(p.lower())]
-    return asked if len(asked) > 1 or (asked and len(pieces) > 1) else [raw]
+    asked = [_SET_ASIDE.sub("", p) for p in pieces if p.rstrip().endswith("?") or _asks(p.lower())]
+    if len(asked) > 1 or (asked and len(pieces) > 1):
+        return asked
+    return [_SET_ASIDE.sub("", raw)] if _SET_ASIDE.match(raw) else [raw]
 
 
 def without_contact_names(raw: str, model: GuidelineModel) -> str:

@@ -49,7 +49,9 @@ def baseline_ranked(questions: list[str], encoder: Encoder) -> list[list[set[str
     chunks = splitter.create_documents([text])
     with tempfile.TemporaryDirectory(prefix="ribot-baseline-") as tmp:
         client = chroma_client(Path(tmp))
-        store = Chroma(collection_name="baseline", client=client, embedding_function=EncoderEmbeddings(encoder))
+        store = Chroma(
+            collection_name="baseline", client=client, embedding_function=EncoderEmbeddings(encoder)
+        )
         store.add_documents(chunks)
         ranked = []
         for question in questions:

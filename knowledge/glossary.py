@@ -17,6 +17,9 @@ from knowledge.text import SWEDISH_STOPWORDS, fold, words
 
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary.yaml"
 _SWEDISH_ENDINGS = ("arna", "erna", "orna", "en", "et", "na", "ar", "er", "or", "n", "t")
+# KI staff write Swedish terms into English questions ("report to the prefekt?"); a Swedish word this long
+# is not also an English one (shorter ones are: "chef", "land", "labb"), so its English terms are added.
+MIXED_IN_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,14 @@ class Glossary:
         return folded
 
     def expand(self, question: str, language: str) -> str:
-        """The question in the guidelines' words: English kept as written (abbreviations spelt out after
-        it), Swedish translated word by word in place."""
+        """The question in the guidelines' words: English kept as written (abbreviations and Swedish terms
+        spelt out after it), Swedish translated word by word in place."""
         folded = abroad_for_places(self._plain_name(fold(question)))
         if language != "sv":
             extra = [self.abbreviations[w] for w in words(folded) if w in self.abbreviations]
+            extra += [
+                self.swedish[w] for w in words(folded) if len(w) >= MIXED_IN_LENGTH and w in self.swedish
+            ]
             return " ".join([re.sub(r"\s+", " ", folded).strip(), *extra]).strip()
         for phrase in (p for p in self.swedish if " " in p and p in folded):
             folded = folded.replace(phrase, f" {self.swedish[phrase]} ")

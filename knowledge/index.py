@@ -25,6 +25,7 @@ from knowledge.index_files import (
 )
 from knowledge.ingest import PASSAGE_VECTORS, all_passages, ingest, reset_index
 from knowledge.intent_index import IntentIndex
+from knowledge.kinds import KindModel, open_kinds
 from knowledge.model import guideline_model
 from knowledge.retrieve import Encoder, HybridRetriever
 from knowledge.text import detect_language
@@ -77,8 +78,9 @@ def open_passage_vectors(
     return found
 
 
-def open_intents(index_dir: Path, encoder: Encoder, terms: Glossary) -> IntentIndex:
-    """The model's labelled example questions, embedded as questions are (glossary applied)."""
+def open_intents(index_dir: Path, encoder: Encoder, terms: Glossary) -> tuple[IntentIndex, KindModel]:
+    """The model's labelled example questions, embedded as questions are (glossary applied), and the
+    classifier of question kinds fitted on them."""
     model = guideline_model()
     examples = model.examples()
     languages = [detect_language(q) for _, q in examples]
@@ -87,7 +89,9 @@ def open_intents(index_dir: Path, encoder: Encoder, terms: Glossary) -> IntentIn
     # the intents whose examples happen to name the same situation.
     units = [(str(n), model.without_situation(t)) for n, t in enumerate(texts)]
     vectors = open_unit_vectors(index_dir, units, encoder)
-    return IntentIndex([label for label, _ in examples], vectors, texts, model.without_names, languages)
+    labels = [label for label, _ in examples]
+    kinds = open_kinds(index_dir, labels, texts, vectors, model.without_names)
+    return IntentIndex(labels, vectors, texts, model.without_names, languages), kinds
 
 
 class IndexSettings(Protocol):
@@ -118,8 +122,8 @@ def open_retriever(settings: IndexSettings) -> HybridRetriever:
         ) from exc
     vectors = open_passage_vectors(settings.index_dir, settings.ribot_sources_dir, passages, files.model)
     encoder, terms = open_encoder(files, settings), glossary()
-    intents = open_intents(settings.index_dir, encoder, terms)
-    return HybridRetriever(passages, vectors, encoder, terms, intents)
+    intents, kinds = open_intents(settings.index_dir, encoder, terms)
+    return HybridRetriever(passages, vectors, encoder, terms, intents, kinds=kinds)
 
 
 def open_unit_vectors(index_dir: Path, units: list[tuple[str, str]], encoder: Encoder) -> np.ndarray:

@@ -23,6 +23,7 @@ from knowledge.types import Passage, Text
 DATA = Path(__file__).parent / "data"
 MODEL_FILE = DATA / "model.yaml"
 QUESTIONS_FILE = DATA / "questions.yaml"
+CONCERN = "concern:"  # label prefix of the worries told in the user's own words
 FORMS = frozenset(
     {"carries_out", "told", "decides", "contact", "what", "when", "where", "which", "why", "yesno"}
 )
@@ -123,9 +124,11 @@ class GuidelineModel:
     notes: dict[str, Text]
     situation_words: frozenset[str] = frozenset()
     section_titles: dict[str, str] = field(default_factory=dict)
+    concerns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slot -> worries told in own words
 
     def examples(self) -> list[tuple[str, str]]:
-        """(label, text) for every labelled example: an intent id, `out:<kind>` or `handover`. An intent's
+        """(label, text) for every labelled example: an intent id, `out:<kind>`, `concern:<slot>` or
+        `handover`. An intent's
         examples are its questions and, in both languages, the statement it answers with first: a question
         that uses the statement's own words is close to it."""
         out = [(i.id, q) for i in self.intents.values() for q in i.examples]
@@ -136,6 +139,7 @@ class GuidelineModel:
             for t in (i.refs[0].clause.lead.en, i.refs[0].clause.lead.sv)
         ]
         out += [(f"out:{k.id}", q) for k in self.out_of_scope.values() for q in k.examples]
+        out += [(f"{CONCERN}{slot}", q) for slot, examples in self.concerns.items() for q in examples]
         return out + [("handover", q) for q in self.handover]
 
     def without_situation(self, text: str) -> str:
@@ -281,6 +285,10 @@ def build(model_raw: Mapping[str, Any], questions_raw: Mapping[str, Any], doc: D
         intents=intents,
         out_of_scope=out_of_scope,
         handover=tuple(str(q) for q in questions_raw["handover"]["examples"]),
+        concerns={
+            str(slot): tuple(str(q) for q in examples)
+            for slot, examples in (questions_raw.get("concerns") or {}).items()
+        },
         predicates={pid: _predicate(pid, raw) for pid, raw in model_raw["predicates"].items()},
         notes={aid: _text(raw) for aid, raw in model_raw.get("notes", {}).items()},
         situation_words=frozenset(str(w) for w in model_raw.get("situation_words", [])),

@@ -13,6 +13,7 @@ import numpy as np
 
 from knowledge.glossary import Glossary, glossary
 from knowledge.intent_index import IntentIndex
+from knowledge.kinds import KindModel
 from knowledge.lexical import bm25_index
 from knowledge.model import GuidelineModel, guideline_model
 from knowledge.text import QUESTION_WORDS, content_words, detect_language
@@ -50,6 +51,7 @@ class HybridRetriever:
         terms: Glossary | None = None,
         intents: IntentIndex | None = None,
         model: GuidelineModel | None = None,
+        kinds: KindModel | None = None,
     ) -> None:
         """`vectors`: one unit-length row per passage, in the order of `passages`."""
         self.passages = {p.id: p for p in passages}
@@ -58,6 +60,7 @@ class HybridRetriever:
         self.encoder = encoder
         self.glossary = terms or glossary()
         self.intents = intents
+        self.kinds = kinds
         self.model = model or guideline_model()
 
     def passage(self, passage_id: str) -> Passage | None:
@@ -76,9 +79,12 @@ class HybridRetriever:
         intents = (
             self.intents.scores(vectors, expanded, languages) if self.intents else [() for _ in questions]
         )
+        kinds = self.kinds.ranked(vectors, expanded) if self.kinds else [() for _ in questions]
         return [
-            replace(self._fuse(q, lang, text, sims, k), intents=near)
-            for q, lang, text, sims, near in zip(questions, languages, expanded, dense, intents, strict=True)
+            replace(self._fuse(q, lang, text, sims, k), intents=near, kinds=kind)
+            for q, lang, text, sims, near, kind in zip(
+                questions, languages, expanded, dense, intents, kinds, strict=True
+            )
         ]
 
     def _dense(self, vectors: np.ndarray) -> list[dict[str, float]]:

@@ -52,6 +52,8 @@ class Retrieval:
     # (label, similarity) of the nearest labelled example questions, best first: intent ids,
     # `out:<kind>` for kinds the guidelines do not answer, `handover` for requests for a person
     intents: tuple[tuple[str, float], ...] = ()
+    # (label, probability) from the classifier of question kinds, best first: which kind is asked
+    kinds: tuple[tuple[str, float], ...] = ()
 
 
 class Retriever(Protocol):
