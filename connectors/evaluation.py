@@ -176,13 +176,21 @@ def by_group(scores: list[QuestionScore]) -> dict[str, dict[str, Any]]:
 
 
 # -- triage ---------------------------------------------------------------------------------------------------
+TriageLine = Callable[[str, dict[str, str]], dict[str, Any]]  # text and answers -> the result line
+
+
 def run_triage_case(case: dict[str, Any], engine: Engine) -> dict[str, Any]:
+    """The case as `ribot triage --json` lines through `engine`."""
+    return run_triage_lines(case, lambda text, answers: _triage(engine, text, answers))
+
+
+def run_triage_lines(case: dict[str, Any], triage: TriageLine) -> dict[str, Any]:
     """The case as `ribot triage --json` lines: the first line is the text, each next line the text with
     the answers given so far; every line is a separate assessment."""
     truth = {str(k): str(v) for k, v in (case.get("slots") or {}).items()}
     answers: dict[str, str] = {}
     asked, errors = 0, []
-    line = _triage(engine, str(case.get("text", "")), answers)
+    line = triage(str(case.get("text", "")), answers)
     while line["status"] == "need_input" and asked < MAX_TRIAGE_QUESTIONS:
         asked += 1
         question = line["question"]
@@ -192,7 +200,7 @@ def run_triage_case(case: dict[str, Any], engine: Engine) -> dict[str, Any]:
             errors.append(f"asked about {wanted}, which the case does not list")
             break
         answers.update(given)
-        line = _triage(engine, str(case.get("text", "")), answers)
+        line = triage(str(case.get("text", "")), dict(answers))
     outcome = line.get("outcome")
     if outcome is None:
         errors.append(f"ended with status {line['status']}")

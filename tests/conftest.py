@@ -15,8 +15,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DEV_SET = SHARED / "eval" / "dev.yaml"
+DEV2_SET = SHARED / "eval" / "dev2.yaml"
 # The development sets: the shared ones and ribot's own third one (tests/data/holdout.yaml is never tuned on).
-DEV_SETS = [DEV_SET, SHARED / "eval" / "dev2.yaml", REPO / "tests" / "data" / "dev3.yaml"]
+DEV_SETS = [DEV_SET, DEV2_SET, REPO / "tests" / "data" / "dev3.yaml"]
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +52,23 @@ def answerer(retriever: Any) -> Any:
     return Answerer(retriever)
 
 
-@pytest.fixture(scope="session")
-def dev_set() -> dict[str, Any]:
+def _development_set(path: Path) -> dict[str, Any]:
     import yaml
 
-    if not DEV_SET.exists():
-        pytest.fail(f"the development set {DEV_SET} is missing: shared/ must sit beside the repository")
-    data: dict[str, Any] = yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))
+    if not path.exists():
+        pytest.fail(f"the development set {path} is missing: shared/ must sit beside the repository")
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
+
+
+@pytest.fixture(scope="session")
+def dev_set() -> dict[str, Any]:
+    return _development_set(DEV_SET)
+
+
+@pytest.fixture(scope="session")
+def dev2_set() -> dict[str, Any]:
+    return _development_set(DEV2_SET)
 
 
 @pytest.fixture()
