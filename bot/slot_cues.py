@@ -38,6 +38,8 @@ NEGATION = re.compile(
     r"utan|aldrig|varken|ej|icke)\b|n't\b"
 )
 # Negation after the cue: "animal experiments are not planned", "security: no".
+# A word right before a cue that denies it ("not research", "neither researchers nor teachers").
+DENIAL = re.compile(r"not|no|neither|nor|non|never|inte|varken|ej|icke")
 TRAILING_NEGATION = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:not|no|none|never|fine|ok|okay|unproblematic|in order|under control|inte|ej|nej|"
     r"inga|ingen|okej|i sin ordning)\b|^\W*(?:\w+\W+){0,3}?\w+n't\b"
@@ -242,11 +244,13 @@ ABROAD = cues(
     negatable=False,
 )
 HOME = cues(
-    r"\b(?:at|here at|in) (?:ki|karolinska|sweden|stockholm|solna|huddinge)\b",
+    r"\b(?:at|here at|in) (?:ki|karolinska|sweden|stockholm|solna|huddinge|flemingsberg)\b",
     r"\bhere\b",
     r"\bin-house\b",
     r"\bour (?:own )?(?:lab|animal facility|facility)\b",
     r"\bi sverige\b|\bpå ki\b|\bhos oss\b|\bhär\b",
+    r"\bi (?:stockholm|solna|huddinge|flemingsberg)\b",
+    r"\b(?:vårt|vår|våra) (?:eget |egen |egna )?(?:labb|laboratorium|djurhus|djuranläggning|lokaler)\b",
     negatable=False,
 )
 SECURITY = [

@@ -61,11 +61,17 @@ def _present(text: str, found: list[Cue]) -> bool:
 
 def _score(text: str, found: list[Cue]) -> float:
     total = 0.0
-    # Negation is not applied: "no agreement for our research" is still about research.
+    # Negation elsewhere is not applied ("no agreement for our research" is still about research); a word
+    # denied itself is ("we are neither researchers nor teachers").
     for cue in found:
-        if cue.matches(text):
+        if any(not _denied(text, m.start()) for m in cue.matches(text)):
             total += cue.weight
     return total
+
+
+def _denied(text: str, start: int) -> bool:
+    before = text[:start].split()
+    return bool(before) and bool(lex.DENIAL.fullmatch(before[-1].strip(",;:")))
 
 
 def area(text: str) -> str | None:

@@ -34,13 +34,25 @@ TOKEN = re.compile(r"(?u)\b\w+\b")
 # over C in {3, 10, 30} and EMBEDDING_WEIGHT in {0.5, 1, 2}; the middle of that plateau.
 C = 10.0
 EMBEDDING_WEIGHT = 1.0
-RECIPE = f"tfidf 1-2 grams sublinear; logistic regression C={C}; embedding weight {EMBEDDING_WEIGHT}; 1"
+# Word pieces of these lengths, as scikit-learn's "char_wb" analyser takes them: lead correct 165 of 181 on
+# the same sets, against 164 without them; 3-5 is the customary range.
+CHARACTERS = (3, 4, 5)
+RECIPE = (
+    f"tfidf words, pairs, pieces {CHARACTERS}; logistic regression C={C}; embedding {EMBEDDING_WEIGHT}; 2"
+)
 
 
 def terms(text: str) -> list[str]:
-    """Words and word pairs, as the tf-idf part counts them."""
+    """What the tf-idf part counts: words, word pairs, and the 3-5 letter pieces of each word (marked "#"),
+    which a misspelt word or another Swedish ending still shares with the examples."""
     words = TOKEN.findall(text.lower())
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    pieces = [
+        f"#{padded[i : i + n]}"
+        for padded in (f" {w} " for w in words)
+        for n in CHARACTERS
+        for i in range(max(1, len(padded) - n + 1))
+    ]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)] + pieces
 
 
 @dataclass(frozen=True)
@@ -52,20 +64,38 @@ class KindModel:
     intercept: np.ndarray
     lexical_text: Callable[[str], str] = str.lower
 
+    def __post_init__(self) -> None:
+        # Rows to gather: a question has a few dozen of the thousands of terms, so its tf-idf part of the
+        # scores is a sum of a few dozen rows, not a product with the whole matrix.
+        dims = self.coef.shape[1] - len(self.vocabulary)
+        object.__setattr__(self, "_embedding", np.ascontiguousarray(self.coef[:, :dims].T))
+        object.__setattr__(self, "_terms", np.ascontiguousarray(self.coef[:, dims:].T))
+
+    def weights(self, text: str) -> dict[int, float]:
+        """The text's tf-idf weights by column: sublinear term frequency times idf, of unit length, as
+        scikit-learn's TfidfVectorizer computes them."""
+        counts = Counter(t for t in terms(self.lexical_text(text)) if t in self.vocabulary)
+        raw = {
+            self.vocabulary[t]: (1.0 + math.log(n)) * float(self.idf[self.vocabulary[t]])
+            for t, n in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in raw.values())) or 1.0
+        return {column: w / norm for column, w in raw.items()}
+
     def tfidf(self, texts: Sequence[str]) -> np.ndarray:
-        """Sublinear tf times idf, each row of unit length: scikit-learn's TfidfVectorizer, reproduced."""
         out = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float64)
         for row, text in enumerate(texts):
-            counts = Counter(t for t in terms(self.lexical_text(text)) if t in self.vocabulary)
-            for term, n in counts.items():
-                column = self.vocabulary[term]
-                out[row, column] = (1.0 + math.log(n)) * self.idf[column]
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+            for column, weight in self.weights(text).items():
+                out[row, column] = weight
+        return out
 
     def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        features = np.hstack([EMBEDDING_WEIGHT * np.asarray(vectors, np.float64), self.tfidf(texts)])
-        logits = features @ self.coef.T + self.intercept
+        logits = EMBEDDING_WEIGHT * np.asarray(vectors, np.float64) @ self._embedding + self.intercept
+        for row, text in enumerate(texts):
+            found = self.weights(text)
+            if found:
+                columns = np.fromiter(found, dtype=np.int64)
+                logits[row] += np.fromiter(found.values(), dtype=np.float64) @ self._terms[columns]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
