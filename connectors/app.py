@@ -19,6 +19,7 @@ from connectors.gateway import GATEWAY, Gateway, RateLimiter
 from connectors.http import MAX_BODY_BYTES, read_json_object, request_middleware, text_field
 from connectors.loading import load_components
 from connectors.metrics import Metrics
+from connectors.ratelimit import TRUSTED_PROXIES, request_client, trusted_networks
 from connectors.services import SERVICES, Loaded, Loader, Services, dumps
 from connectors.web import routes as web_chat
 
@@ -55,7 +56,7 @@ async def ask(request: web.Request) -> web.Response:
     data = await read_json_object(request)
     question = text_field(data, "question", required=True, max_chars=MAX_QUESTION_CHARS)
     assert question is not None
-    answer = await request.app[GATEWAY].ask(question, request.remote or "")
+    answer = await request.app[GATEWAY].ask(question, request_client(request))
     return web.json_response(answer.to_json(), dumps=dumps)
 
 
@@ -94,6 +95,7 @@ def create_app(services: Services, limiter: RateLimiter | None = None) -> web.Ap
     """The server; `limiter` decides who may be answered now (default: everyone)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[request_middleware(services.metrics)])
     app[SERVICES] = services
+    app[TRUSTED_PROXIES] = trusted_networks(services.settings.ribot_trusted_proxies)
     gateway = app[GATEWAY] = Gateway(services, limiter)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

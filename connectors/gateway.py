@@ -41,6 +41,8 @@ ASSESS_WORDS = frozenset(
 )
 HELP_WORDS = frozenset({"", "help", "?", "hjälp"})
 NOTICES = frozenset({"greeting", "welcome"})  # fixed messages a connector renders itself
+# The RIBOT_RATE_LIMITS entry a surface's turns count against, where its name there differs.
+LIMIT_NAMES = {"web": "chat", "api": "ask"}
 
 
 class RateLimiter(Protocol):
@@ -132,8 +134,9 @@ class Gateway:
     async def _allowed(self, surface: str, key: str) -> bool:
         if isinstance(self.limiter, AllowAll):
             return True
+        name = LIMIT_NAMES.get(surface, surface)
         # A shared limiter asks its store (Redis, the database): off the event loop.
-        return bool(await self.services.run_sync(self.limiter.allow, surface, key))
+        return bool(await self.services.run_sync(self.limiter.allow, name, key))
 
     def ignored(self, surface: str) -> None:
         """The connector saw a delivery that is not for ribot (its own message, an edit, another bot)."""

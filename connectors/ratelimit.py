@@ -15,7 +15,8 @@ Keys are hashed before they are stored, so no address or account name lands in R
 `client_address(request, trusted)` is the address a request came from: the socket's peer, or, when that peer
 is one of the configured trusted proxies (RIBOT_TRUSTED_PROXIES), the right-most address in
 `X-Forwarded-For` that is not itself a trusted proxy. Anything a client writes there itself stays to the left
-of what the proxies append, so it is never taken.
+of what the proxies append, so it is never taken. `request_client(request)` is the same for the server's
+own routes, with the proxies `connectors.app.create_app` put in `TRUSTED_PROXIES`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from connectors.services import Services
 log = logging.getLogger("ribot.ratelimit")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+TRUSTED_PROXIES: web.AppKey[list[Network]] = web.AppKey("trusted_proxies")
 PURGE_EVERY = 1000  # increments between removals of expired counter rows
 
 
@@ -210,3 +212,8 @@ def forwarded_client(peer: str | None, forwarded_for: Iterable[str], networks: S
 
 def client_address(request: web.Request, networks: Sequence[Network]) -> str:
     return forwarded_client(request.remote, request.headers.getall("X-Forwarded-For", []), networks)
+
+
+def request_client(request: web.Request) -> str:
+    """The client address of a request to the server, through its configured trusted proxies."""
+    return client_address(request, request.app.get(TRUSTED_PROXIES, []))

@@ -21,6 +21,7 @@ from bot.types import Reply, Turn
 from connectors.gateway import GATEWAY, Arrival, Gateway
 from connectors.http import ApiError, read_json_object, text_field
 from connectors.key_lines import key_lines
+from connectors.ratelimit import request_client
 from connectors.services import SERVICES, Services, dumps
 from connectors.surfaces import Mark, Plan, Receipt
 
@@ -137,9 +138,8 @@ async def chat(request: web.Request) -> web.Response:
     message_id = turn.event_id.rsplit(":", 1)[1]
     later = "respond-async" in request.headers.get("Prefer", "").lower()
     target = {"conversation_id": turn.conversation_id, "message_id": message_id}
-    arrival = Arrival(
-        PLATFORM, turn.event_id, turn, target, "button" if turn.action else "message", request.remote or ""
-    )
+    kind = "button" if turn.action else "message"
+    arrival = Arrival(PLATFORM, turn.event_id, turn, target, kind, request_client(request))
     receipt = await gateway.receive(arrival, wait=not later)
     body: dict[str, Any] = {"conversation_id": turn.conversation_id, "message_id": message_id}
     if later:

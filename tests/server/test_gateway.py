@@ -178,7 +178,7 @@ async def test_the_rate_limiter_is_asked_per_surface_and_client(settings: Settin
             for n in range(3)
         ]
         assert [r.status for r in chats] == [200, 200, 429]
-        assert limiter.calls == {("api", "127.0.0.1"): 3, ("web", "127.0.0.1"): 3}
+        assert limiter.calls == {("ask", "127.0.0.1"): 3, ("chat", "127.0.0.1"): 3}
         asked_engine = [t.text for t in stubs.engine.turns]
         assert "Q 2" not in asked_engine and "Q 1" in asked_engine
         assert services.metrics.registry.get_sample_value(
