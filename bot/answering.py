@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.composing import Understanding, compose, decline
-from bot.followup import Context, continues, same_thing_other_detail, with_context
+from bot.followup import Context, continues, only_asks_for_a_language, same_thing_other_detail, with_context
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
@@ -128,7 +128,9 @@ class Answerer:
         corrections = [
             c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
         ]
-        if context is not None and context.intents and (continues(reading, raw) or not asked):
+        if context is not None and context.intents and only_asks_for_a_language(raw):
+            asked = list(context.intents)
+        elif context is not None and context.intents and (continues(reading, raw) or not asked):
             asked = same_thing_other_detail(raw, whole.intents, context, self.model) or (
                 list(context.intents) if continues(reading, raw) else asked
             )

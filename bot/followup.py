@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.reading import Reading
 from knowledge.model import GuidelineModel
+from knowledge.text import asked_language, words
 
 # Openings that continue what was said: "and if ...", "what if ...", "in that case", "och om ...".
 _CONTINUES = re.compile(
@@ -21,10 +22,14 @@ _CONTINUES = re.compile(
 _WHY = re.compile(r"^\W*(?:and\W+|och\W+|but\W+)?(?:why|how come|varför|hur så)\b")
 # What a short follow-up asks, by its question word: the intent forms that can answer it.
 _FORMS = (
-    (re.compile(r"\b(?:by whom|who|whom|vem|vilka|av vem)\b"), ("decides", "carries_out", "told", "contact")),
+    (re.compile(r"\b(?:by whom|who|whom|vem|av vem)\b"), ("decides", "carries_out", "told", "contact")),
     (re.compile(r"\b(?:how long|until when|when|since when|hur länge|när|sedan när)\b"), ("when",)),
     (re.compile(r"\b(?:where|var|vart)\b"), ("where", "contact")),
-    (re.compile(r"\b(?:which|what|vilken|vilket|vad)\b"), ("which", "what")),
+    # "which" and "vilka" ask for a thing or for people ("vilka har de beretts med?": with whom)
+    (
+        re.compile(r"\b(?:which|what|vilka|vilken|vilket|vad)\b"),
+        ("which", "what", "decides", "carries_out", "told", "contact"),
+    ),
 )
 SHORT = 5  # words: a message this short leans on what came before
 
@@ -65,6 +70,12 @@ def with_context(reading: Reading, context: Context | None) -> Reading:
         slots.pop("ku_managed", None)
     slots.update(reading.slots)
     return replace(reading, slots=slots)
+
+
+def only_asks_for_a_language(raw: str) -> bool:
+    """ "Kan du ta det på svenska?", "in English please": the previous answer again, in that language."""
+    asked = asked_language(raw)
+    return asked is not None and len(words(asked[1])) <= SHORT
 
 
 def continues(reading: Reading, raw: str) -> bool:

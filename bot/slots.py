@@ -129,11 +129,19 @@ def ku_managed(text: str) -> str | None:
 
 def animals_abroad(text: str, original: str = "") -> str | None:
     affirmed, negated = _polarity(text, lex.ANIMALS)
+    # "the animals won't even be at KI": what is denied is the place, so they are abroad
+    away = [
+        c
+        for c in _clauses(text)
+        if _present(c, lex.ANIMALS) and _nearest(c, lex.HOME, denied=True) is not None
+    ]
     if not affirmed:
-        return NO if negated else None
+        return YES if away else NO if negated else None
     for clause in _clauses(text):
         if _present(clause, lex.ANIMALS):
-            home, abroad = _nearest(clause, lex.HOME), _nearest(clause, lex.ABROAD)
+            home, abroad = _nearest(clause, lex.HOME, denied=False), _nearest(clause, lex.ABROAD)
+            not_home = _nearest(clause, lex.HOME, denied=True)
+            abroad = min((d for d in (abroad, not_home) if d is not None), default=None)
             if home is not None or abroad is not None:
                 return NO if abroad is None or (home is not None and home < abroad) else YES
     if _present(text, lex.HOME):
@@ -141,10 +149,16 @@ def animals_abroad(text: str, original: str = "") -> str | None:
     return YES if _present(text, lex.ABROAD) or lex.ABROAD_COUNTRY.search(original) else None
 
 
-def _nearest(clause: str, found: list[Cue]) -> int | None:
-    """Distance from the first animal cue of the clause to the nearest of the cues, in characters."""
+def _nearest(clause: str, found: list[Cue], denied: bool | None = None) -> int | None:
+    """Distance from the first animal cue of the clause to the nearest of the cues, in characters; only
+    the denied or only the affirmed ones when `denied` says which."""
     animal = min(m.start() for cue in lex.ANIMALS for m in cue.matches(clause))
-    spots = [abs(m.start() - animal) for cue in found for m in cue.matches(clause)]
+    spots = [
+        abs(m.start() - animal)
+        for cue in found
+        for m in cue.matches(clause)
+        if denied is None or _negated(clause, m.start(), m.end()) == denied
+    ]
     return min(spots, default=None)
 
 

@@ -105,9 +105,28 @@ _ENGLISH_HINTS = frozenset(
 )
 
 
+# Asking for a language by name ("in Swedish, please", "kan du svara på engelska?") chooses it, whatever the
+# language the request itself is written in.
+_ASKED_FOR = (
+    ("sv", re.compile(r"\b(?:in|into|på|to) (?:swedish|svenska)\b|\bsvenska,? (?:tack|please)\b", re.I)),
+    ("en", re.compile(r"\b(?:in|into|på|to) (?:english|engelska)\b|\benglish,? (?:please|tack)\b", re.I)),
+)
+
+
+def asked_language(text: str) -> tuple[str, str] | None:
+    """The language a message asks for by name, and the message without that request."""
+    for language, pattern in _ASKED_FOR:
+        if pattern.search(text):
+            return language, pattern.sub(" ", text)
+    return None
+
+
 def language_of(text: str, fallback: str) -> str:
-    """The language a message is written in, or `fallback` when it does not tell: "ok", "GVS?" or "2"
-    keep a conversation's language; a switch needs Swedish words or English ones."""
+    """The language a message asks for or is written in, or `fallback` when it does not tell: "ok", "GVS?"
+    or "2" keep a conversation's language; a switch needs Swedish words or English ones."""
+    asked = asked_language(text)
+    if asked:
+        return asked[0]
     found = words(text)
     if not found:
         return fallback

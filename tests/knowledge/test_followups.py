@@ -1,0 +1,57 @@
+"""Follow-ups answered in the context of the previous answer, and situations read from what a sentence
+denies: on messages written for these tests (none is in an evaluation set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import slots
+from bot.followup import Context
+
+pytestmark = pytest.mark.slow
+
+
+def _after(answerer: Any, first: str, language: str = "en") -> Context:
+    answer = answerer.ask(first)
+    return Context.from_json(answer.understood, language)
+
+
+def test_asking_for_the_other_language_repeats_the_answer_in_it(answerer: Any) -> None:
+    context = _after(answerer, "Who do I turn to first for help with a risk assessment?")
+    again = answerer.ask("Kan jag få det på svenska?", context)
+    assert again.language == "sv" and again.grounded
+    assert again.citations[0].section == "4.1" and "administrativa stöd" in again.answer
+    back = answerer.ask("In English please", Context.from_json(again.understood, "sv"))
+    assert back.language == "en" and "administrative support" in back.answer
+
+
+def test_a_plural_which_after_document_data_asks_for_people_too(answerer: Any) -> None:
+    context = _after(answerer, "Vem har beslutat om riktlinjerna?", "sv")
+    answer = answerer.ask("vilka var med och tog fram dem?", context)
+    assert answer.grounded and answer.citations[0].section == "meta"
+    assert "Fakultetsnämnden" in answer.answer
+
+
+def test_animals_not_at_ki_are_abroad() -> None:
+    assert (
+        slots.extract("the pigs will never be at KI, they stay at the partner's farm")["animals_abroad"]
+        == "yes"
+    )
+    assert slots.extract("djuren kommer inte att vara i Sverige")["animals_abroad"] == "yes"
+    assert slots.extract("the zebrafish work is done here at KI")["animals_abroad"] == "no"
+    assert slots.extract("försöken görs i vårt eget djurhus i Huddinge")["animals_abroad"] == "no"
+
+
+def test_a_denied_area_word_names_no_area() -> None:
+    assert "area" not in slots.extract("We are not researchers and not teachers, we run the library.")
+    assert slots.extract("no contract yet for our research project")["area"] == "research"
+
+
+def test_why_after_an_animal_answer_keeps_the_experiments_abroad(answerer: Any) -> None:
+    context = _after(
+        answerer, "Our partner in Kenya will run the mouse studies for us. Whom must we contact?"
+    )
+    answer = answerer.ask("why, the mice are not even in Sweden?", context)
+    assert answer.grounded and answer.citations[0].section == "4.4", answer.answer
