@@ -117,5 +117,6 @@ class WebInbox:
         await asyncio.to_thread(self._box.put, self.platform, conversation_id, payloads)
 
     def pending(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
-        """Messages for this conversation with id > after, oldest first: `{"id", "created_at", "reply"}`."""
+        """Messages for this conversation with id > after, oldest first: `{"id", "created_at", "reply"}`.
+        The client has those up to `after`: they are kept without personal data from now on."""
         return self._box.pending(self.platform, conversation_id, after)

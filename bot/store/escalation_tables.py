@@ -132,3 +132,5 @@ class OutboxMessage(Base):
     conversation_id: Mapped[str] = mapped_column(String(512))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The client confirmed it (revision 0006): the payload has been kept redacted since (bot.store.outbox).
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

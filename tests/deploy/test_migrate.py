@@ -46,16 +46,19 @@ def test_migrate_then_check_passes(database: str, tmp_path: Path) -> None:
     assert before.returncode == 1 and "run `ribot migrate`" in before.stdout
     migrated = ribot(tmp_path, database, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert migrated.stdout.strip() == "migrated the database from empty to 0005_inbox, the newest migration"
+    assert (
+        migrated.stdout.strip()
+        == "migrated the database from empty to 0006_outbox_delivered, the newest migration"
+    )
     steps = [json.loads(line) for line in migrated.stderr.splitlines()]  # progress: JSON lines only
-    assert sum(step["msg"].startswith("Running upgrade") for step in steps) == 5
+    assert sum(step["msg"].startswith("Running upgrade") for step in steps) == 6
     checked = ribot(tmp_path, database, "migrate", "--check")
     assert (checked.returncode, checked.stdout.strip()) == (
         0,
-        "the schema at 0005_inbox matches the models",
+        "the schema at 0006_outbox_delivered matches the models",
     )
     again = ribot(tmp_path, database, "migrate")
-    assert again.returncode == 0 and "already at 0005_inbox" in again.stdout
+    assert again.returncode == 0 and "already at 0006_outbox_delivered" in again.stdout
 
 
 def test_check_reports_a_schema_that_differs_from_the_models(database: str, tmp_path: Path) -> None:
@@ -75,7 +78,9 @@ def test_a_database_behind_or_ahead_is_not_up_to_date(database: str, tmp_path: P
     assert ribot(tmp_path, database, "migrate").returncode == 0
     execute(database, "UPDATE alembic_version SET version_num = '0002_escalations'")
     behind = ribot(tmp_path, database, "migrate", "--check")
-    assert behind.returncode == 1 and "at 0002_escalations; the newest is 0005_inbox" in behind.stdout
+    assert (
+        behind.returncode == 1 and "at 0002_escalations; the newest is 0006_outbox_delivered" in behind.stdout
+    )
     execute(database, "UPDATE alembic_version SET version_num = '9999_from_a_later_release'")
     for args in (("migrate", "--check"), ("migrate",)):
         ahead = ribot(tmp_path, database, *args)

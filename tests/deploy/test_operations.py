@@ -160,7 +160,9 @@ def test_waiting_for_the_schema_ends_with_a_clear_error(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'ribot.sqlite3'}"
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with pytest.raises(SchemaNotReady, match=r"at no migration, this version needs 0005_inbox; run"):
+        with pytest.raises(
+            SchemaNotReady, match=r"at no migration, this version needs 0006_outbox_delivered; run"
+        ):
             wait_for_schema(url, timeout=0.3, executor=pool, poll=0.05)
         migrate(url)
         wait_for_schema(url, timeout=0, executor=pool, poll=0.05)  # at the newest migration: returns at once

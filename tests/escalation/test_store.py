@@ -11,6 +11,7 @@ import pytest
 
 from bot.outbound import DeliveryError, OutboundRegistry, WebInbox
 from bot.privacy import export_user, purge
+from bot.redact import EMAIL_LABEL, PHONE_LABEL
 from bot.review import Actor, ReviewDesk, announce_pending
 from bot.store import coordinators
 from bot.store.base import Database, utcnow
@@ -112,8 +113,6 @@ def test_reply_reaches_the_web_inbox_and_failures_are_logged(db: Database) -> No
 
 
 def test_coordinator_texts_are_stored_without_personal_data(db: Database) -> None:
-    import sqlalchemy as sa
-
     registry = OutboundRegistry()
     inbox = WebInbox(Outbox(db))
     registry.register("web", inbox)
@@ -124,24 +123,51 @@ def test_coordinator_texts_are_stored_without_personal_data(db: Database) -> Non
 
     desk.note(esc.id, f"User gave pnr{secrets[0]} and {secrets[1]}", actor)
     asyncio.run(desk.reply(esc.id, f"Call me on {secrets[2]} or {secrets[3]}", actor))
+    asyncio.run(desk.reply(esc.id, f"Or mail {secrets[1]}", actor))
     desk.forward(esc.id, "ethics_committee", actor, f"Her number: {secrets[2]}")
     desk.resolve(esc.id, actor, f"Closed; {secrets[0]}")
     other, _ = create_escalation(db, NewEscalation("k-2", "slack", "C1:1.2", "U1", {}), "user:slack:U1")
     with pytest.raises(DeliveryError):
         asyncio.run(desk.reply(other.id, f"Mail {secrets[1]}", actor))
 
-    # the user receives the coordinator's words as written; the audit log keeps them without the numbers
-    assert secrets[2] in inbox.pending("conv-pd")[0]["reply"]["data"]["message"]
+    # the audit log keeps the coordinator's words without the numbers
     events = get_escalation(db, esc.id)
     assert events is not None
     texts = [e.detail["text"] for e in events.events if "text" in e.detail]
-    assert len(texts) == 4 and all("removed]" in text for text in texts), texts
+    assert len(texts) == 5 and all("removed]" in text for text in texts), texts
+    assert not any(secret in _stored(db, "escalation_events", "detail") for secret in _digits(secrets))
+
+    # the user receives them as written, and they are kept so until the page says it has them ...
+    waiting, later = inbox.pending("conv-pd")
+    assert secrets[2] in waiting["reply"]["data"]["message"] and secrets[3] in waiting["reply"]["text"]
+    assert secrets[2] in inbox.pending("conv-pd")[0]["reply"]["data"]["message"]  # a lost response, again
+    # ... then only without them; the next one still arrives as written
+    assert inbox.pending("conv-pd", after=waiting["id"]) == [later]
+    assert secrets[1] in later["reply"]["data"]["message"]
+    assert all(secret not in _stored(db, "outbox_messages", "payload") for secret in _digits(secrets[2:]))
+    assert secrets[1] in _stored(db, "outbox_messages", "payload")
+    assert inbox.pending("conv-pd", after=later["id"]) == []
+    outbox = _stored(db, "outbox_messages", "payload")
+    assert PHONE_LABEL in outbox and EMAIL_LABEL in outbox
+    assert not any(secret in outbox for secret in _digits(secrets))
+
+
+def _stored(db: Database, table: str, column: str) -> str:
+    """A JSON column's values as stored, read back as text with every character as it is (no escapes)."""
+    import json
+
+    import sqlalchemy as sa
+
     with db.session() as session:
-        stored = " ".join(
-            str(row) for row in session.execute(sa.text("SELECT detail FROM escalation_events"))
+        values = session.execute(sa.text(f"SELECT {column} FROM {table}")).scalars()
+        return " ".join(
+            json.dumps(json.loads(v) if isinstance(v, str) else v, ensure_ascii=False) for v in values
         )
-    for secret in secrets:
-        assert secret not in stored and secret[-4:] not in stored
+
+
+def _digits(secrets: list[str]) -> list[str]:
+    """Each secret and its last four characters, which would give a number away on their own."""
+    return [part for secret in secrets for part in (secret, secret[-4:])]
 
 
 def test_announcements_are_retried_until_every_hook_succeeds(db: Database) -> None:
