@@ -5,6 +5,9 @@ in the durable inbox before the connector acknowledges it (a resend finds it the
 again), and a worker (connectors.worker) later asks the gateway for the replies and has the connector post
 them. Edge policy lives here and nowhere else: readiness, rate limits, empty, stale and oversized input, the
 command words, the language of ribot's own notices, and the metrics (`ribot_turns`, `ribot_answers`).
+
+The notices are in the conversation's language, as the engine keeps it: the one stored with the conversation
+(or chosen in the surface, `Turn.language`), switched only by a message written in the other language.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.store.conversations import stored_language
 from bot.types import Answer, Reply, ReplyKind, Turn
 from connectors.edge_texts import say
 from connectors.http import ApiError
@@ -24,6 +28,7 @@ from connectors.services import Services
 from connectors.surfaces import Receipt, Surface
 from connectors.worker import DeliveryWorker
 from knowledge.text import detect_language
+from knowledge.text import language_of as follow_language
 
 log = logging.getLogger("ribot.gateway")
 
@@ -79,11 +84,32 @@ def turn_from_json(data: dict[str, Any]) -> Turn:
 
 def edge_reply(name: str, language: str, kind: ReplyKind = "text", **values: object) -> Reply:
     """One of the gateway's own messages; `data["edge"]` names it, so a surface can show it plainly."""
-    return Reply(kind=kind, text=say(name, language, **values), data={"edge": name})
+    text = say(name, language, **values)
+    return Reply(kind=kind, text=text, data={"edge": name}, language=language)
 
 
 def language_of(text: str) -> str:
     return detect_language(text) if text.strip() else "en"
+
+
+def _word(turn: Turn) -> str:
+    return " ".join(turn.text.split()).lower().strip(" .!")
+
+
+def edge_case(turn: Turn, kind: str, limited: bool) -> tuple[str, str] | None:
+    """The gateway's own notice that answers this turn instead of the engine, with the outcome to count."""
+    word = _word(turn)
+    if limited:
+        return "limited", "limited"
+    if kind == "command" and not turn.action and word in HELP_WORDS:
+        return "help", "answered"
+    if kind == "button" and not turn.action:
+        return "stale_button", "empty"
+    if not turn.action and not word:
+        return "empty", "empty"
+    if len(turn.text) > MAX_TEXT_CHARS:
+        return "too_long", "too_long"
+    return None
 
 
 class Gateway:
@@ -114,7 +140,8 @@ class Gateway:
         surface = self.worker.surfaces.get(arrival.surface)
         if limited and surface is not None and surface.inline:
             self.count(arrival.surface, "limited")
-            raise ApiError(429, "too_many_requests", say("limited", language_of(arrival.turn.text)))
+            language = await self.services.run_sync(self.language_for, arrival.turn)
+            raise ApiError(429, "too_many_requests", say("limited", language))
         payload = {
             "turn": turn_to_json(arrival.turn),
             "target": arrival.target,
@@ -154,37 +181,44 @@ class Gateway:
 
     def answer(self, turn: Turn, kind: str = "message", limited: bool = False) -> tuple[list[Reply], str]:
         """The replies to one turn and the outcome to count. Blocking: runs on a worker thread."""
-        language = language_of(turn.text)
         if kind in NOTICES:
             return [Reply(kind="text", text="", data={"notice": kind})], "answered"
-        if limited:
-            return [edge_reply("limited", language)], "limited"
-        word = " ".join(turn.text.split()).lower().strip(" .!")
-        if kind == "command" and not turn.action and word in HELP_WORDS:
-            return [edge_reply("help", language)], "answered"
-        if kind == "button" and not turn.action:
-            return [edge_reply("stale_button", language)], "empty"
-        if not turn.action and not word:
-            return [edge_reply("empty", language)], "empty"
-        if len(turn.text) > MAX_TEXT_CHARS:
-            return [edge_reply("too_long", language, length=len(turn.text), limit=MAX_TEXT_CHARS)], "too_long"
-        if not turn.action and word in ASSESS_WORDS:
+        found = edge_case(turn, kind, limited)
+        if found is not None:
+            name, outcome = found
+            values = {"length": len(turn.text), "limit": MAX_TEXT_CHARS}
+            return [edge_reply(name, self.language_for(turn), **values)], outcome
+        if not turn.action and _word(turn) in ASSESS_WORDS:
             turn = replace(turn, text="", action="triage:start")
-        return self._engine(turn, language)
+        return self._engine(turn)
 
-    def _engine(self, turn: Turn, language: str) -> tuple[list[Reply], str]:
+    def _engine(self, turn: Turn) -> tuple[list[Reply], str]:
         engine = self.services.engine
         if engine is None:
-            return [edge_reply("not_ready", language, kind="error")], "not_ready"
+            return [edge_reply("not_ready", self.language_for(turn), kind="error")], "not_ready"
         try:
             replies = list(engine.handle(turn))
         except Exception:
             log.exception("the conversation engine failed", extra={"platform": turn.platform})
-            return [edge_reply("failed", language, kind="error")], "failed"
+            return [edge_reply("failed", self.language_for(turn), kind="error")], "failed"
         for reply in replies:
             if reply.answer is not None:
                 self._count_answer(turn.platform, reply.answer)
         return replies, "answered"
+
+    def language_for(self, turn: Turn) -> str:
+        """The language of the gateway's notices to this turn (see above). Blocking: reads the database."""
+        return follow_language(turn.text, turn.language or self._stored_language(turn) or "en")
+
+    def _stored_language(self, turn: Turn) -> str | None:
+        db = self.services.db
+        if db is None:
+            return None
+        try:
+            return stored_language(db, turn.platform, turn.conversation_id, turn.user_id)
+        except SQLAlchemyError as exc:  # a notice in the message's own language beats none at all
+            log.warning("could not read the conversation's language: %s", type(exc).__name__)
+            return None
 
     def _count_answer(self, surface: str, answer: Answer) -> None:
         self.services.metrics.answers.labels(surface=surface, grounded=str(answer.grounded).lower()).inc()

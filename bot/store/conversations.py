@@ -131,6 +131,17 @@ class ConversationStore:
             return {"id": row.id, "mode": row.mode, "language": row.language, "state": row.state}
 
 
+def stored_language(db: Database, platform: str, thread_id: str, user_id: str) -> str | None:
+    """The language a conversation continues in, as last saved; None for one not stored yet."""
+    query = select(Conversation.language).where(
+        Conversation.platform == _fit(platform, 32),
+        Conversation.thread_id == _fit(thread_id, 512),
+        Conversation.user_id == _fit(user_id, 255),
+    )
+    with db.session() as session:
+        return session.scalars(query).one_or_none()
+
+
 def purge_conversations(db: Database, before: datetime) -> int:
     """Deletes conversations (and their messages) last active before `before`; returns how many."""
     with db.session() as session, session.begin():

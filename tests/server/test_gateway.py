@@ -7,15 +7,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.settings import Settings
+from bot.store.conversations import ConversationStore
 from bot.types import Turn
 from connectors.app import GATEWAY, SERVICES, build_services, create_app
 from connectors.edge_texts import say
 from connectors.gateway import MAX_TEXT_CHARS, turn_to_json
+from knowledge.triage_flow import default_flow
 
 Client = TestClient[Any, Any]
 CONVERSATION = "conv-gateway-0001"
@@ -57,7 +60,7 @@ async def test_its_own_notices_follow_the_users_language(client: Client) -> None
     gateway = client.server.app[GATEWAY]
     swedish = "Vem kontaktar jag om djurförsök utomlands? " * 200
     (reply,), _ = gateway.answer(turn(swedish))
-    limit = f"{MAX_TEXT_CHARS:,}"
+    limit = f"{MAX_TEXT_CHARS:,}".replace(",", "\u00a0")  # grouped as Swedish writes numbers
     assert (
         reply.text == say("too_long", "sv", length=len(swedish), limit=MAX_TEXT_CHARS) and limit in reply.text
     )
@@ -65,6 +68,30 @@ async def test_its_own_notices_follow_the_users_language(client: Client) -> None
     assert reply.text == say("limited", "sv")
     (reply,), _ = gateway.answer(turn("Who do I contact about animal experiments abroad?"), limited=True)
     assert reply.text == say("limited", "en")
+
+
+async def test_its_own_notices_are_in_the_conversations_language(client: Client) -> None:
+    gateway = client.server.app[GATEWAY]
+    store = ConversationStore(client.server.app[SERVICES].db, timedelta(hours=1))
+    with store.open("slack", "T1:D1", "U1") as convo:  # turn()'s conversation, which ribot holds in Swedish
+        convo.save("idle", "sv", {})
+    # an old button, an empty message, one without words, a reply that does not tell: the conversation's
+    cases = [("", "button", "stale_button"), (" ", "message", "empty"), ("x" * 9000, "message", "too_long")]
+    for text, kind, name in cases:
+        (reply,), _ = gateway.answer(turn(text), kind)
+        expected = say(name, "sv", length=len(text), limit=MAX_TEXT_CHARS)
+        assert (reply.text, reply.language) == (expected, "sv"), name
+    (reply,), _ = gateway.answer(turn("ok"), limited=True)
+    assert reply.text == say("limited", "sv")
+    # the user writing in English switches them, as it switches the conversation
+    (reply,), _ = gateway.answer(turn("Who do I contact about animal experiments abroad?"), limited=True)
+    assert (reply.text, reply.language) == (say("limited", "en"), "en")
+
+
+def test_a_notice_names_the_button_as_the_conversation_labels_it() -> None:
+    labels = {language: default_flow().say("label_person", language) for language in ("en", "sv")}
+    assert labels["en"] in say("failed", "en") and labels["sv"] in say("failed", "sv")
+    assert labels["en"] not in say("failed", "sv")
 
 
 async def test_answers_and_outcomes_are_counted_for_every_surface(client: Client, stubs: Any) -> None:
