@@ -53,6 +53,7 @@ VAGUE = frozenset({"check"})
 # part of the score can give (0.2), so that shared words never make up for a wrong kind of answer.
 FORM_PENALTY = 0.3
 TEXT_TASKS = "out:other_tasks"
+UNCLEAR = "unclear:"  # a question of the message that is neither answered nor a kind declined, by its text
 # Asking for help in general, when the message states a concern, is asking for the concern's contact.
 GENERAL_SUPPORT = frozenset({"support"})
 EMPTY_PROMPT = (
@@ -277,11 +278,16 @@ def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
     else:
         candidates = [(p, p) for p in asking] or [(units.whole, units.whole)]
     asked, outside = [], []
+    # one of several questions in a message that is in scope may be elliptical ("and who receives it?"): the
+    # classifier's decision suffices for it, without its own closeness to the examples
+    around = len(candidates) > 1 and in_scope(units.whole, scope)
     for own, blended in candidates:
-        if in_scope(own, scope) or in_scope(blended, scope):
+        if in_scope(own, scope) or in_scope(blended, scope) or (around and _lean(own) > scope.margin):
             asked.append(_choice(blended))
         elif _declinable(own, scope) and _lean(own) < 0:
             outside.append(_out_kind(own))
+        elif asked or len(candidates) > 1:
+            outside.append(f"{UNCLEAR}{own.query}")
     if not asked and not outside and units.parts:
         around = [u for u in (units.whole, *units.sentences) if in_scope(u, scope)]
         if around:

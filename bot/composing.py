@@ -40,6 +40,10 @@ DECLINE_HELP = Text(
     sv="Samordnaren för nätverket för ansvarsfull internationalisering vid Internationella kansliet kan hjälpa "
     "till, eller så kan jag skicka din fråga vidare till en person.",
 )
+PART_NOT_FOUND = Text(
+    en="For this part of your question I found nothing in the guidelines: “{part}”.",
+    sv="För den här delen av frågan hittade jag inget i riktlinjerna: ”{part}”.",
+)
 REST_NOT_COVERED = Text(
     en="The rest of your question the guidelines do not answer:",
     sv="Resten av frågan svarar riktlinjerna inte på:",
@@ -53,7 +57,9 @@ class Understanding:
     language: str
     corrections: list[Correction]
     selections: list[Selection]
-    not_covered: list[str] = field(default_factory=list)  # kinds the message's other questions are
+    # kinds the guidelines do not answer that the message's other questions are, and "unclear:<text>" for
+    # questions of it that are neither answered nor such a kind
+    not_covered: list[str] = field(default_factory=list)
     flow: Flow | None = None  # whose concern slots bring their contacts
 
 
@@ -96,8 +102,12 @@ def _lead(u: Understanding, path: list[Clause]) -> str:
 
 
 def _uncovered(u: Understanding, model: GuidelineModel) -> str:
-    reasons = [model.out_of_scope[k].reason.get(u.language) for k in u.not_covered if k in model.out_of_scope]
-    return f"{REST_NOT_COVERED.get(u.language)} {' '.join(reasons)}" if reasons else ""
+    kinds = [k for k in u.not_covered if k in model.out_of_scope]
+    reasons = [model.out_of_scope[k].reason.get(u.language) for k in kinds]
+    unclear = [k.split(":", 1)[1] for k in u.not_covered if k.startswith("unclear:")]
+    said = f"{REST_NOT_COVERED.get(u.language)} {' '.join(reasons)}" if reasons else ""
+    parts = [PART_NOT_FOUND.get(u.language).format(part=p.strip().rstrip("?")) for p in unclear]
+    return " ".join(x for x in (said, *parts) if x)
 
 
 def _used_clauses(u: Understanding, path: list[Clause]) -> list[Clause]:

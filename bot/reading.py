@@ -24,8 +24,8 @@ _NEGATION = re.compile(
 )
 _PRONOUN = re.compile(r"\b(?:him|her|them|it|they|he|she|dem|honom|henne|den|det|de)\b")
 _PART_BREAK = re.compile(
-    r"(?<=[?!.;:])\s+|,?\s+(?:and|och|or|eller)\s+(?=(?:then\s+)?(?:(?:from|to|for|by|with|since|until|"
-    r"från|till|för|av|med|sedan)\s+)?(?:who|whom|what|where|when|why|how|which|"
+    r"(?<=[?!.;:])\s+|,?\s+(?:and|och|or|eller)\s+(?=(?:then\s+)?(?:(?:from|to|for|by|with|since|until|at|in|on|"
+    r"after|before|under|från|till|för|av|med|sedan|vid|efter|före|i|på)\s+)?(?:who|whom|what|where|when|why|how|which|"
     r"is|are|does|do|can|could|should|must|will|would|vem|vilka|vilken|vilket|vad|var|vart|när|hur|varför|"
     r"är|kan|ska|måste|finns|behöver)\b)"
 )

@@ -1,0 +1,47 @@
+"""Every part of a message answered or named as not found, and premises in Swedish and in other words:
+on messages written for these tests (none is in an evaluation set)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def lead(answer: Any) -> str:
+    return str(answer.answer).split("\n\n", 1)[0]
+
+
+def test_an_elliptical_second_question_is_answered_too(answerer: Any) -> None:
+    answer = answerer.ask("For a course our department gives: who does the risk assessment, and who is told?")
+    text = lead(answer)
+    assert "education board" in text and "head of department" in text, text
+
+
+def test_a_part_the_guidelines_do_not_answer_is_named(answerer: Any) -> None:
+    answer = answerer.ask(
+        "Who do I contact first for help with a risk assessment, and which train goes to Flemingsberg?"
+    )
+    text = lead(answer)
+    assert answer.grounded and "administrative support" in text
+    assert "which train goes to Flemingsberg" in text and "nothing in the guidelines" in text, text
+
+
+@pytest.mark.parametrize(
+    ("question", "section", "said"),
+    [
+        ("Fattar etiknämnden beslut om vilka partner vi får välja?", "4.3", "Nej"),
+        (
+            "We can skip KI's Animal Welfare Body since the partner runs the rat studies abroad, right?",
+            "4.4",
+            "No",
+        ),
+        ("The Security Forum rules on which partnerships may go ahead, doesn't it?", "4.5", "No"),
+    ],
+)
+def test_premises_in_other_words_are_corrected(answerer: Any, question: str, section: str, said: str) -> None:
+    answer = answerer.ask(question)
+    assert lead(answer).startswith(said), lead(answer)
+    assert section in [c.section for c in answer.citations[:3]], answer.citations
