@@ -256,7 +256,9 @@ def _blend(part: Retrieval, whole: Retrieval) -> Retrieval:
     """A question of a longer message scored mostly on its own words, partly on the whole message's: its
     words say what is asked, the message says what about."""
 
-    def mixed(own: tuple[tuple[str, float], ...], overall: tuple[tuple[str, float], ...]) -> Iterable:
+    def mixed(
+        own: tuple[tuple[str, float], ...], overall: tuple[tuple[str, float], ...]
+    ) -> Iterable[tuple[str, float]]:
         around = dict(overall)
         return ((label, PART_WEIGHT * s + (1 - PART_WEIGHT) * around.get(label, s)) for label, s in own)
 
@@ -280,9 +282,9 @@ def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
     asked, outside = [], []
     # one of several questions in a message that is in scope may be elliptical ("and who receives it?"): the
     # classifier's decision suffices for it, without its own closeness to the examples
-    around = len(candidates) > 1 and in_scope(units.whole, scope)
+    among_others = len(candidates) > 1 and in_scope(units.whole, scope)
     for own, blended in candidates:
-        if in_scope(own, scope) or in_scope(blended, scope) or (around and _lean(own) > scope.margin):
+        if in_scope(own, scope) or in_scope(blended, scope) or (among_others and _lean(own) > scope.margin):
             asked.append(_choice(blended))
         elif _declinable(own, scope) and _lean(own) < 0:
             outside.append(_out_kind(own))

@@ -186,8 +186,8 @@ class Gateway:
         found = edge_case(turn, kind, limited)
         if found is not None:
             name, outcome = found
-            values = {"length": len(turn.text), "limit": MAX_TEXT_CHARS}
-            return [edge_reply(name, self.language_for(turn), **values)], outcome
+            language = self.language_for(turn)
+            return [edge_reply(name, language, length=len(turn.text), limit=MAX_TEXT_CHARS)], outcome
         if not turn.action and _word(turn) in ASSESS_WORDS:
             turn = replace(turn, text="", action="triage:start")
         return self._engine(turn)

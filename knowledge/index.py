@@ -100,9 +100,14 @@ class IndexSettings(Protocol):
     @property
     def index_dir(self) -> Path: ...
 
-    ribot_sources_dir: Path | None
-    ribot_encoder: str
-    encoder_threads: int
+    @property
+    def ribot_sources_dir(self) -> Path | None: ...
+
+    @property
+    def ribot_encoder(self) -> str: ...
+
+    @property
+    def encoder_threads(self) -> int: ...
 
 
 def open_encoder(files: EncoderFiles, settings: IndexSettings) -> Encoder:

@@ -20,7 +20,8 @@ from knowledge.types import Passage
 def as_matrix(vectors: Any) -> np.ndarray:
     """Encoder output as float32 rows of unit length."""
     matrix = np.asarray(vectors, dtype=np.float32)
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    unit: np.ndarray = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return unit
 
 
 # Weight of the relative BM25 score. Chosen on the development sets (shared/eval/dev.yaml, dev2.yaml): lead
@@ -63,7 +64,7 @@ class IntentIndex:
         self, queries: Any, texts: Sequence[str] = (), languages: Sequence[str] = ()
     ) -> np.ndarray:
         """Hybrid similarity of each query to each example."""
-        sims = as_matrix(queries) @ self.vectors.T
+        sims: np.ndarray = as_matrix(queries) @ self.vectors.T
         if self._bm25 is not None and texts:
             for row, text in zip(sims, texts, strict=True):
                 lexical = np.asarray(self._bm25.scores(self.lexical_text(text)), dtype=np.float32)
@@ -76,7 +77,8 @@ class IntentIndex:
         return sims
 
     def label_scores(self, sims: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(sims, self._starts, axis=1)
+        best: np.ndarray = np.maximum.reduceat(sims, self._starts, axis=1)
+        return best
 
     def scores(
         self, queries: Any, texts: Sequence[str] = (), languages: Sequence[str] = ()

@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,8 @@ class KindModel:
     coef: np.ndarray  # (classes, embedding dims + vocabulary)
     intercept: np.ndarray
     lexical_text: Callable[[str], str] = str.lower
+    _embedding: np.ndarray = field(init=False, repr=False)
+    _terms: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Rows to gather: a question has a few dozen of the thousands of terms, so its tf-idf part of the
@@ -98,7 +100,8 @@ class KindModel:
                 logits[row] += np.fromiter(found.values(), dtype=np.float64) @ self._terms[columns]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+        return probabilities
 
     def ranked(self, vectors: np.ndarray, texts: Sequence[str]) -> list[tuple[tuple[str, float], ...]]:
         """For each text: (label, probability) for every label, most probable first."""
