@@ -173,6 +173,16 @@ AREA: dict[str, list[Cue]] = {
         r"\bnot (?:about )?research or education\b",
         r"\bnågot annat\b",
         weight=5,
+    )
+    # a unit of KI's own outside research and education says whose activity it is
+    + cues(
+        r"\bprofessional services\b|\buniversity administration\b|\bgvs\b|\bgemensamma verksamhetsstöd\w*",
+        r"\b(?:our|my|ki's) (?:\w+ ){0,2}?(?:communications?|press|hr|human resources|personnel|finance|it|facilities|"
+        r"procurement|alumni|library|administrative) (?:unit|office|department|team|division|section)\b",
+        r"\b(?:our|my|ki's) library\b",
+        r"\b(?:vår|min|kis|ki:s) (?:\w+ )?(?:kommunikations|press|personal|ekonomi|it|inköps|alumn)"
+        r"(?:avdelning|enhet|kontor)\w*",
+        weight=3,
     ),
 }
 AREA_THRESHOLD = 2.0
@@ -196,6 +206,11 @@ INFORMAL = cues(
     r"\bpersonal contact\b",
     r"\bno paperwork\b|\bwithout (?:any )?paperwork\b|\bnothing (?:on paper|in writing|written down)\b",
     r"\binget (?:på papper|skriftligt)\b",
+    r"\b(?:just|only) (?:the two of us|(?:me|him|her) and (?:me|him|her|a colleague))\b",
+    r"\bbetween (?:the two of us|me and (?:him|her|a colleague|my colleague))\b",
+    r"\b(?:(?:i|we)'ve been|(?:i|we) have been) (?:emailing|e-mailing|writing to|talking to|chatting with)\b",
+    r"\bpå (?:eget|personligt) initiativ\b|\bbara (?:vi två|jag och (?:en kollega|hen|han|hon))\b",
+    r"\bmellan (?:mig och|oss två)\b",
     negatable=False,
 )
 LEVEL = {
@@ -218,6 +233,11 @@ KU = cues(
 DEPARTMENT_MANAGED = cues(
     r"\b(?:managed|run|administered|owned|led) by (?:the |a |our |my |one )?(?:department|institution)\b",
     r"\bdepartment[- ](?:managed|run|led)\b",
+    r"\b(?:our|my|the) department(?:'s)? (?:own )?(?:[\w']+ ){0,2}programmes?\b",
+    r"\b(?:our|my|the|a) department (?:is responsible for|runs|manages|owns|leads|gives|has (?:the )?programme "
+    r"responsibility)\b",
+    r"\b(?:vår|min|en) institution (?:ansvarar för|har programansvar\w*|driver|ger)\b",
+    r"\binstitutionens (?:eget |egna )?\w*program\w*",
     r"\binstitutionen (?:ansvarar|har programansvar\w*)\b",
     r"\bprogramansvar\w* (?:ligger |är )?(?:hos|vid|på) (?:en |vår |min )?institution\w*",
     negatable=False,
