@@ -216,4 +216,5 @@ def client_address(request: web.Request, networks: Sequence[Network]) -> str:
 
 def request_client(request: web.Request) -> str:
     """The client address of a request to the server, through its configured trusted proxies."""
-    return client_address(request, request.app.get(TRUSTED_PROXIES, []))
+    proxies: list[Network] = request.app.get(TRUSTED_PROXIES) or []
+    return client_address(request, proxies)

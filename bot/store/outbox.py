@@ -98,7 +98,7 @@ class Outbox:
             return len(rows)
 
 
-def _unsettled(platform: str, conversation_id: str, upto: int) -> Select[tuple[OutboxMessage]]:
+def _unsettled(platform: str, conversation_id: str, upto: int) -> Select[OutboxMessage]:
     return select(OutboxMessage).where(
         OutboxMessage.platform == platform,
         OutboxMessage.conversation_id == conversation_id,
