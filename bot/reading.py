@@ -18,6 +18,8 @@ _SELF = re.compile(
     r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är)\b[^.?!;,]{0,30}"
     r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av |^\s*(?:i|jag) )$"
 )
+# "I'm a PhD student and my supervisor ...": the role after the conjunction is someone else's.
+_CLAUSE_JOIN = re.compile(r"\b(?:and|but|or|while|whereas|och|men|eller|medan)\b")
 _RELATIVE = re.compile(r"\b(?:who|that|which|whom|som|vilken|vilket)\b")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|isn't|doesn't|don't|aren't|won't|can't|cannot|inte|ej|aldrig|inga)\b|n't\b"
@@ -116,7 +118,8 @@ def asker(text: str, found: list[Mention]) -> str | None:
         start = spans[mention.sentence][0]
         before = text[start : mention.start]
         said = _SELF.search(before)
-        if said and not _RELATIVE.search(before[said.start() :].split(" ", 2)[-1]):
+        gap = before[said.start() :] if said else ""
+        if said and not _RELATIVE.search(gap.split(" ", 2)[-1]) and not _CLAUSE_JOIN.search(gap):
             return mention.actor
     return None
 

@@ -45,3 +45,13 @@ def test_premises_in_other_words_are_corrected(answerer: Any, question: str, sec
     answer = answerer.ask(question)
     assert lead(answer).startswith(said), lead(answer)
     assert section in [c.section for c in answer.citations[:3]], answer.citations
+
+
+def test_a_role_after_a_conjunction_is_not_the_askers(answerer: Any) -> None:
+    answer = answerer.ask(
+        "I'm a postdoc and my academic supervisor says I should hand my risk assessment to him. Is he the "
+        "immediate supervisor the guidelines mean?"
+    )
+    text = lead(answer)
+    assert answer.understood["slots"] is not None and "line manager" in text, text
+    assert text.startswith("In the guidelines the immediate supervisor is the line manager"), text
