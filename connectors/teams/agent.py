@@ -25,11 +25,6 @@ from connectors.teams.refs import ReferenceStore
 
 log = logging.getLogger("ribot.teams")
 
-NOT_READY = say("not_ready", "en")
-FAILED = say("failed", "en")
-EMPTY = say("empty", "en")
-STALE_BUTTON = say("stale_button", "en")
-
 References = Callable[[], ReferenceStore | None]
 
 
@@ -81,7 +76,7 @@ class TeamsAgent:
         turn = edge.to_turn(activity)
         if not self.gateway.accepting:  # no database to store it in yet: say so while the request is open
             self.gateway.count(edge.PLATFORM, "not_ready")
-            await context.send_activity(render.text_activity(NOT_READY))
+            await context.send_activity(render.text_activity(await self._notice("not_ready", turn)))
             return
         if turn.text or turn.action:
             turn = replace(turn, user_email=await self.people.email(context))
@@ -99,7 +94,7 @@ class TeamsAgent:
         if not edge.bot_was_added(activity):
             return
         if not self.gateway.accepting:
-            await context.send_activity(render.welcome_activity())
+            await context.send_activity(render.welcome_activity(activity.locale))
             return
         turn = replace(edge.to_turn(activity), text="", action=None, event_id=edge.event_key(activity))
         await self._receive(activity, turn, "welcome")
@@ -110,6 +105,11 @@ class TeamsAgent:
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
         try:
-            await context.send_activity(render.text_activity(FAILED))
+            notice = await self._notice("failed", edge.to_turn(context.activity))
+            await context.send_activity(render.text_activity(notice))
         except Exception:
             log.exception("could not tell the Teams user about the failure")
+
+    async def _notice(self, name: str, turn: Turn) -> str:
+        """One of the gateway's notices, in the conversation's language (the gateway's reading of it)."""
+        return say(name, await self.services.run_sync(self.gateway.language_for, turn))

@@ -307,20 +307,6 @@ def reply_card(reply: Reply) -> Json:
     return card(body + action_rows(choices), reply.text)
 
 
-def welcome_card() -> Json:
-    text = (
-        "Hi, I'm ribot. I answer questions about KI's guidelines for responsible internationalisation, "
-        "quoting the sections I rely on, and I can walk you through a short assessment of who is "
-        "responsible for a collaboration and whom to contact."
-    )
-    hint = "Ask me a question in your own words, or start with one of these."
-    choices = [
-        Choice(TRIAGE_ACTION, "Start an assessment"),
-        Choice(ESCALATE_ACTION, "Talk to a person"),
-    ]
-    return card([text_block(text), text_block(hint, isSubtle=True), *action_rows(choices)], text)
-
-
 def announcement_card(notice: EscalationNotice) -> Json:
     facts = [
         {"title": "Reference", "value": notice.reference},

@@ -9,6 +9,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ConversationReference
 
 from bot.types import Turn
+from connectors.edge_texts import LANGUAGES
 
 PLATFORM = "teams"
 MAX_ACTION_CHARS = 200
@@ -42,6 +43,13 @@ def action_of(activity: Activity) -> str | None:
     if not isinstance(action, str) or len(action) > MAX_ACTION_CHARS or not _ACTION.match(action):
         return None
     return action
+
+
+def language_of_press(activity: Activity) -> str | None:
+    """The language a pressed button carried (the welcome card's buttons do), when ribot answers in it."""
+    value = activity.value
+    language = value.get("language") if isinstance(value, dict) else None
+    return language if language in LANGUAGES else None
 
 
 def reference_json(activity: Activity) -> dict[str, Any]:
@@ -99,6 +107,7 @@ def to_turn(activity: Activity) -> Turn:
         user_name=sender.name if sender is not None else None,
         reply_ref=reply_ref(activity),
         event_id=event_key(activity),
+        language=language_of_press(activity),
     )
 
 

@@ -7,6 +7,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot.types import Reply
 from connectors.teams import cards
+from connectors.teams.welcome import welcome_card
 
 MAX_TEXT_CHARS = 20_000
 
@@ -36,6 +37,7 @@ def reply_activities(replies: list[Reply]) -> list[Activity]:
     return [reply_activity(reply) for reply in replies]
 
 
-def welcome_activity() -> Activity:
-    card = cards.welcome_card()
+def welcome_activity(locale: object = None) -> Activity:
+    """The welcome card for a client in `locale` (the activity's, e.g. "sv-SE"), both languages without one."""
+    card = welcome_card(locale)
     return card_activity(card, str(card["fallbackText"]))

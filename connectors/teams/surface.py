@@ -24,7 +24,8 @@ class TeamsSurface:
 
     def plan(self, target: dict[str, Any], replies: list[Reply]) -> Plan:
         if replies and replies[0].data.get("notice") == "welcome":
-            activities = [render.welcome_activity()]
+            reference = target.get("reference") or {}
+            activities = [render.welcome_activity(reference.get("locale"))]
         else:  # the gateway's own notices read best as plain messages
             activities = [
                 render.text_activity(r.text) if r.data.get("edge") else render.reply_activity(r)

@@ -9,8 +9,8 @@ import pytest
 import teams_activities as acts
 from conftest import CLIENT_ID_VARIABLE
 
+from connectors.edge_texts import say
 from connectors.teams import TeamsConfigError
-from connectors.teams.agent import NOT_READY
 
 CLIENT = {
     CLIENT_ID_VARIABLE: "0b4f6f3c-7f0e-4c53-9d7e-2f0d2d6c1a11",
@@ -57,7 +57,7 @@ async def test_anonymous_requests_reach_the_agent_when_allowed(
         async with http.post(url, json=acts.message("hello", service_url=service_url)) as resp:
             assert resp.status == 202
     (reply,) = await standin.wait_for_messages(1)
-    assert reply.activity["text"] == NOT_READY
+    assert reply.activity["text"] == say("not_ready", "en")
     assert reply.reply_to is not None
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.outbound import EscalationNotice
 from bot.types import Answer, Choice, Citation, ContactRef, Reply
-from connectors.teams import cards, render
+from connectors.teams import cards, render, welcome
+from knowledge.triage_flow import default_flow
 
 ANSWER = Answer(
     answer="Animal experiments abroad need KI's Animal Welfare Body.",
@@ -22,6 +23,9 @@ ANSWER = Answer(
         ContactRef("network_coordinator", "The network coordinator", "Ethical questions (4.1)."),
     ),
 )
+
+
+WELCOME = {"en": "Hi, I'm ribot.", "sv": "Hej, jag är ribot."}
 
 
 def texts(node: Any) -> list[str]:
@@ -204,11 +208,34 @@ def test_summary_is_a_markdown_message_and_answers_are_cards() -> None:
     assert card_activity.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
 
 
-def test_welcome_card_offers_the_assessment_and_a_person() -> None:
-    assert buttons(cards.welcome_card()) == [
-        ("Start an assessment", {"action": "triage:start"}),
-        ("Talk to a person", {"action": "escalate:start"}),
-    ]
+def _labels(language: str) -> tuple[str, str]:
+    flow = default_flow()
+    return flow.say("label_start", language), flow.say("label_person", language)
+
+
+def test_welcome_card_speaks_the_teams_clients_language() -> None:
+    for locale, language, other in (("sv-SE", "sv", "en"), ("en-GB", "en", "sv"), ("sv", "sv", "en")):
+        card = render.welcome_activity(locale).attachments[0].content
+        start, person = _labels(language)
+        assert buttons(card) == [
+            (start, {"action": "triage:start", "language": language}),
+            (person, {"action": "escalate:start", "language": language}),
+        ]
+        shown = " ".join(texts(card))
+        assert shown.startswith(WELCOME[language]) and WELCOME[other] not in shown, locale
+        assert not set(_labels(other)) & {title for title, _ in buttons(card)}
+
+
+def test_welcome_card_without_a_locale_ribot_speaks_offers_both_languages() -> None:
+    for locale in (None, "", "de-DE", 7):
+        card = welcome.welcome_card(locale)
+        assert buttons(card) == [
+            (label, {"action": action, "language": language})
+            for language in ("en", "sv")
+            for action, label in zip(("triage:start", "escalate:start"), _labels(language), strict=True)
+        ]
+        shown = texts(card)
+        assert shown[0].startswith(WELCOME["en"]) and shown[2].startswith(WELCOME["sv"])
 
 
 def test_announcement_keeps_user_words_out_of_markdown() -> None:

@@ -22,7 +22,8 @@ from playground_harness import ServerThread, free_port
 from bot.outbound import DeliveryError, EscalationNotice
 from bot.store.inbox import count_open
 from bot.types import Reply
-from connectors.teams.agent import EMPTY, STALE_BUTTON
+from connectors.edge_texts import say
+from knowledge.triage_flow import default_flow
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -119,10 +120,10 @@ def test_simultaneous_copies_are_answered_once(teams_stack: TeamsStack, standin:
 @pytest.mark.parametrize(
     ("activity_args", "expected"),
     [
-        ({"text": None}, EMPTY),
-        ({"text": "   <p> </p> "}, EMPTY),
-        ({"text": None, "value": {"action": "triage:answer:area:<img src=x>"}}, STALE_BUTTON),
-        ({"text": None, "value": "not an object"}, STALE_BUTTON),
+        ({"text": None}, say("empty", "en")),
+        ({"text": "   <p> </p> "}, say("empty", "en")),
+        ({"text": None, "value": {"action": "triage:answer:area:<img src=x>"}}, say("stale_button", "en")),
+        ({"text": None, "value": "not an object"}, say("stale_button", "en")),
     ],
 )
 def test_nothing_to_read_gets_a_clear_message(
@@ -137,6 +138,59 @@ def test_nothing_to_read_gets_a_clear_message(
     assert reply.activity["text"] == expected
 
 
+def card_buttons(received: Received) -> list[dict[str, Any]]:
+    body = card_of(received)["body"]
+    return [action for block in body if block["type"] == "ActionSet" for action in block["actions"]]
+
+
+def added_in(convo: str, service_url: str, locale: str | None) -> dict[str, Any]:
+    """ribot added to a personal chat by a client in `locale` (None: Teams sent none)."""
+    activity = acts.members_added(service_url=service_url)
+    activity["conversation"]["id"] = convo
+    activity.pop("locale")
+    return activity | ({"locale": locale} if locale else {})
+
+
+@pytest.mark.parametrize(
+    ("locale", "languages"), [("sv-SE", ["sv"]), ("en-US", ["en"]), (None, ["en", "sv"])]
+)
+def test_the_welcome_speaks_the_clients_language(
+    teams_stack: TeamsStack, standin: Any, locale: str | None, languages: list[str]
+) -> None:
+    connector, service_url = standin
+    convo = conversation("welcome")
+    assert answered(teams_stack, added_in(convo, service_url, locale)) == 202
+    (welcome,) = messages_in(connector, convo)
+    flow = default_flow()
+    assert [(b["title"], b["data"]["language"]) for b in card_buttons(welcome)] == [
+        (flow.say(label, language), language)
+        for language in languages
+        for label in ("label_start", "label_person")
+    ]
+
+
+def test_a_swedish_welcome_leads_into_a_swedish_conversation(teams_stack: TeamsStack, standin: Any) -> None:
+    connector, service_url = standin
+    convo = conversation("svenska")
+    answered(teams_stack, added_in(convo, service_url, "sv-SE"))
+    start = next(
+        b for b in card_buttons(messages_in(connector, convo)[0]) if b["data"]["action"] == "triage:start"
+    )
+    assert answered(
+        teams_stack, acts.message(None, service_url=service_url, conversation_id=convo, value=start["data"])
+    )
+    turn, replies = teams_stack.recorder.wait_for(lambda t: t.conversation_id == convo)
+    assert turn.language == "sv" and replies and all(reply.language == "sv" for reply in replies)
+    shown = card_texts(messages_in(connector, convo)[-1])
+    flow = default_flow()
+    assert flow.say("label_person", "sv") in shown
+    assert not [key for key in ("label_person", "label_cancel", "label_back") if flow.say(key, "en") in shown]
+    # a broken button press says so in the conversation's Swedish, though nothing in it is a word
+    broken = acts.message(None, service_url=service_url, conversation_id=convo, value={"action": "x<img>"})
+    answered(teams_stack, broken)
+    assert messages_in(connector, convo)[-1].activity["text"] == say("stale_button", "sv")
+
+
 def test_hostile_input_is_answered_and_loses_no_state(teams_stack: TeamsStack, standin: Any) -> None:
     connector, service_url = standin
     convo = conversation("hostile")
@@ -148,7 +202,9 @@ def test_hostile_input_is_answered_and_loses_no_state(teams_stack: TeamsStack, s
     ]
     for text in hostile:
         before = len(messages_in(connector, convo))
-        assert answered(teams_stack, acts.message(text, service_url=service_url, conversation_id=convo)) == 202
+        assert (
+            answered(teams_stack, acts.message(text, service_url=service_url, conversation_id=convo)) == 202
+        )
         replies = messages_in(connector, convo)[before:]
         assert replies, f"no reply to {text[:40]!r}"
         for reply in replies:
@@ -156,7 +212,9 @@ def test_hostile_input_is_answered_and_loses_no_state(teams_stack: TeamsStack, s
             assert "<script>" not in body and "Traceback" not in body
     before = len(messages_in(connector, convo))
     question = "Do I have to contact anyone before animal experiments abroad?"
-    assert answered(teams_stack, acts.message(question, service_url=service_url, conversation_id=convo)) == 202
+    assert (
+        answered(teams_stack, acts.message(question, service_url=service_url, conversation_id=convo)) == 202
+    )
     answer = card_texts(messages_in(connector, convo)[before])
     assert "Section 4.4" in answer
 

@@ -61,6 +61,13 @@ def test_button_press_carries_the_action() -> None:
     assert turn.text == ""
 
 
+def test_a_button_that_carries_a_language_chooses_it() -> None:
+    pressed = acts.message(None, value={"action": "triage:start", "language": "sv"})
+    assert edge.to_turn(activity(pressed)).language == "sv"
+    for value in ({"action": "triage:start"}, {"action": "triage:start", "language": "de"}, "sv"):
+        assert edge.to_turn(activity(acts.message(None, value=value))).language is None
+
+
 def test_hostile_button_values_are_not_actions() -> None:
     for value in (
         {"action": "triage:answer:area:research<script>"},

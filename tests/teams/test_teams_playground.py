@@ -18,6 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from bot.types import Choice, Reply, Turn
 from connectors.key_lines import key_lines
 from connectors.teams import cards, render
+from knowledge.triage_flow import default_flow
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
 
@@ -94,10 +95,29 @@ def card_for(replies: list[Reply], shown: list[Locator], kind: str) -> tuple[Rep
     pytest.fail(f"no {kind} card among {[r.kind for r in replies]}")
 
 
-def test_install_shows_the_welcome_card(chat: Chat) -> None:
+def label(key: str, language: str = "en") -> str:
+    return default_flow().say(key, language)
+
+
+def test_install_shows_the_welcome_card_in_both_languages(chat: Chat) -> None:
+    """The Playground adds ribot without a locale: the welcome says it all in English and in Swedish, each
+    with the flow's labels."""
     welcome = chat.cards.filter(has_text=WELCOME).first
-    expect(welcome.get_by_role("button", name="Start an assessment")).to_be_visible()
-    expect(welcome.get_by_role("button", name="Talk to a person")).to_be_visible()
+    expect(welcome).to_contain_text("Hej, jag är ribot.")
+    for key in ("label_start", "label_person"):
+        for language in ("en", "sv"):
+            expect(welcome.get_by_role("button", name=label(key, language), exact=True)).to_be_visible()
+
+
+def test_the_swedish_start_button_starts_a_swedish_assessment(chat: Chat) -> None:
+    welcome = chat.cards.filter(has_text=WELCOME).first
+    turn, replies, shown = chat.press(welcome, Choice(cards.TRIAGE_ACTION, label("label_start", "sv")))
+    assert turn.language == "sv" and all(reply.language == "sv" for reply in replies)
+    reply, card = card_for(replies, shown, "question")
+    expect(card).to_contain_text(str((reply.question or {})["text"]))
+    expect(card.get_by_role("button", name=label("label_person", "sv"), exact=True)).to_be_visible()
+    for key in ("label_person", "label_cancel"):
+        expect(card.get_by_role("button", name=label(key), exact=True)).to_have_count(0)
 
 
 def test_question_gets_a_card_with_a_citation(chat: Chat) -> None:
@@ -132,7 +152,7 @@ def test_follow_up_is_answered_in_the_context_of_the_question(chat: Chat) -> Non
 
 def test_triage_completes_by_clicking_card_buttons(chat: Chat) -> None:
     welcome = chat.cards.filter(has_text=WELCOME).first
-    _, replies, shown = chat.press(welcome, Choice(cards.TRIAGE_ACTION, "Start an assessment"))
+    _, replies, shown = chat.press(welcome, Choice(cards.TRIAGE_ACTION, label("label_start")))
     for _ in range(len(PATH) + 2):
         if any(reply.kind == "outcome" for reply in replies):
             break
@@ -170,7 +190,7 @@ def test_escalation_reply_arrives_proactively(chat: Chat, teams_stack: TeamsStac
 
     marker = teams_stack.marker()
     welcome = chat.cards.filter(has_text=WELCOME).first
-    _, replies, shown = chat.press(welcome, Choice("escalate:start", "Talk to a person"))
+    _, replies, shown = chat.press(welcome, Choice("escalate:start", label("label_person")))
     escalation = None
     for _ in range(4):
         escalation = next((r.data for r in replies if r.data.get("escalation_id")), None)
