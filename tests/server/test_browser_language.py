@@ -12,18 +12,11 @@ import pytest
 
 from knowledge.text import language_of
 from knowledge.triage_flow import default_flow
+from tests.followup_texts import FOLLOW_UP, OPENING, SV_FOLLOW_UP, SV_OPENING
 from tests.server.web_chat import ask, press, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-OPENING = (
-    "I'm starting an informal research collaboration with a colleague abroad. Who does the risk assessment?"
-)
-FOLLOW_UP = "and if we sign an agreement with their university?"
-SV_OPENING = (
-    "Jag startar ett informellt forskningssamarbete med en kollega utomlands. Vem gör riskbedömningen?"
-)
-SV_FOLLOW_UP = "och om vi skriver avtal med deras universitet?"
 SV_NOTE = "Vi behöver hjälp att bedöma avtalet med universitetet utomlands."
 # The hand-over's English button labels, written by bot/escalation.py rather than the flow file.
 HANDOVER_EN = ("Cancel", "Yes, share", "No, stay anonymous", "Talk to a person")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from slack_payloads import SlackSender
 from slack_servers import COORDINATORS, RibotProcess
 from slack_standin import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, SlackStandIn, StandInThread
 
@@ -98,3 +100,15 @@ def ribot_socket(ribot_http: RibotProcess, standin: SlackStandIn, slack_dir: Pat
         "DATABASE_URL": f"sqlite:///{slack_dir / 'socket.sqlite3'}",
     }
     yield from _serve("socket", env, slack_dir)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def sender(ribot_http: RibotProcess) -> SlackSender:
+    """Signs deliveries to the HTTP process's /slack/events as Slack does."""
+    return SlackSender(ribot_http.events_url, SIGNING_SECRET)

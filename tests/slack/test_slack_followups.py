@@ -4,41 +4,14 @@ message, is answered in the context of the question before it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 from slack_payloads import SlackSender, app_mention, buttons, event_callback, ids, message, until
-from slack_servers import RibotProcess
-from slack_standin import SIGNING_SECRET, SlackStandIn
+from slack_standin import SlackStandIn
+
+from tests.followup_texts import FOLLOW_UP, NAMES, OPENING, SV_FOLLOW_UP, SV_OPENING
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-OPENING = (
-    "I'm starting an informal research collaboration with a colleague abroad. Who does the risk assessment?"
-)
-FOLLOW_UP = "and if we sign an agreement with their university?"
-SV_OPENING = (
-    "Jag startar ett informellt forskningssamarbete med en kollega utomlands. Vem gör riskbedömningen?"
-)
-SV_FOLLOW_UP = "och om vi skriver avtal med deras universitet?"
-# What the answer's lead names: the individual researcher first, the research group once there is an
-# agreement (a formalised collaboration, section 3.2).
-NAMES = {
-    "en": ("individual researcher", "research group"),
-    "sv": ("enskilde forskaren", "forskargruppen"),
-}
-
-
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def sender(ribot_http: RibotProcess) -> SlackSender:
-    return SlackSender(ribot_http.events_url, SIGNING_SECRET)
 
 
 def answer_leads(standin: SlackStandIn, channel: str) -> list[str]:

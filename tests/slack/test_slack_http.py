@@ -51,17 +51,6 @@ def texts(posted: dict[str, Any]) -> str:
     return json.dumps(posted.get("blocks") or [], ensure_ascii=False) + str(posted.get("text"))
 
 
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def sender(ribot_http: RibotProcess) -> SlackSender:
-    return SlackSender(ribot_http.events_url, SIGNING_SECRET)
-
-
 async def test_mention_gets_a_threaded_cited_answer(
     http: aiohttp.ClientSession, sender: SlackSender, standin: SlackStandIn
 ) -> None:

@@ -19,15 +19,12 @@ from bot.types import Choice, Reply, Turn
 from connectors.key_lines import key_lines
 from connectors.teams import cards, render
 from knowledge.triage_flow import default_flow
+from tests.followup_texts import FOLLOW_UP, OPENING
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
 
 TEXTBOX = '[data-lexical-editor="true"][role=textbox]'
 WELCOME = "Hi, I'm ribot."
-OPENING = (
-    "I'm starting an informal research collaboration with a colleague abroad. Who does the risk assessment?"
-)
-FOLLOW_UP = "and if we sign an agreement with their university?"
 # The way through the assessment the test takes, by slot.
 PATH = {
     "area": "research",

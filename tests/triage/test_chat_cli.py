@@ -4,33 +4,14 @@ processes on a real database, conversations continued in later processes."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from triage_support import ribot
 
-REPO = Path(__file__).resolve().parents[2]
-RIBOT = Path(sys.executable).parent / "ribot"
 CHAT_KEYS = {"conversation", "text", "language", "grounded", "citations", "contacts", "handover", "triage"}
-
-
-def ribot(args: list[str], stdin: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RIBOT_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [str(RIBOT), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def chat_json(database: str, data_dir: Path, *lines: Any) -> list[dict[str, Any]]:

@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-RIBOT = Path(sys.executable).parent / "ribot"
-
-
-def ribot(args: list[str], stdin: str, data_dir: Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RIBOT_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [str(RIBOT), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+from triage_support import ribot
 
 
 def lines(*items: Any) -> str:

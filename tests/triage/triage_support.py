@@ -1,13 +1,39 @@
-"""Helpers for the triage tests: a hand-written Answerer with the real interface, and a chat driver."""
+"""Helpers for the triage tests: a hand-written Answerer with the real interface, a chat driver, and the
+`ribot` command run as a process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from bot.conversation import ConversationEngine
 from bot.types import Answer, Citation, Reply, Turn
 from knowledge.corpus import section_passages
+
+REPO = Path(__file__).resolve().parents[2]
+RIBOT = Path(sys.executable).parent / "ribot"
+
+
+def ribot(
+    args: list[str], stdin: str, data_dir: Path, cwd: Path = REPO, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`ribot ARGS` with `stdin`, on the data folder given and the embedded database unless ARGS name one."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RIBOT_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [str(RIBOT), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 class RecordingAnswerer:
