@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.composing import Understanding, compose, decline
-from bot.followup import Context, continues, only_asks_for_a_language, same_thing_other_detail, with_context
+from bot.followup import Context, follow_up, with_context, with_referent
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
@@ -17,7 +17,7 @@ from bot.reading import Reading, asks_for_a_text, forms_ruled_out, read, sentenc
 from bot.selection import Selection, correct, resolve_generic, select
 from bot.types import Answer
 from knowledge.model import CONCERN, GuidelineModel
-from knowledge.text import language_of
+from knowledge.text import asked_language, language_of
 from knowledge.triage_flow import Flow, default_flow
 from knowledge.types import Retrieval
 
@@ -83,23 +83,31 @@ class Answerer:
     def ask_many(
         self, questions: list[str], contexts: Sequence[Context | None] | None = None
     ) -> list[Answer]:
-        cleaned = [clean_question(q) for q in questions]
         contexts = list(contexts or [None] * len(questions))
-        readings = [read(c.text, self.model) if c.problem is None else None for c in cleaned]
-        texts = [_unit_texts(c.text, r) if r else ([], []) for c, r in zip(cleaned, readings, strict=True)]
+        cleaned = [
+            replace(c, text=with_referent(c.text, context, self.model)) if c.problem is None else c
+            for c, context in zip((clean_question(q) for q in questions), contexts, strict=True)
+        ]
+        meant = [_what_is_asked(c.text) for c in cleaned]
+        readings = [
+            read(t, self.model) if c.problem is None else None for c, t in zip(cleaned, meant, strict=True)
+        ]
+        texts = [_unit_texts(t, r) if r else ([], []) for t, r in zip(meant, readings, strict=True)]
         flat = [
             t
-            for c, (parts, others) in zip(cleaned, texts, strict=True)
+            for c, whole, (parts, others) in zip(cleaned, meant, texts, strict=True)
             if c.problem is None
-            for t in [c.text, *parts, *others]
+            for t in [whole, *parts, *others]
         ]
         found = iter(self.retriever.search_many(flat, k=6) if flat else [])
         out = []
-        for c, reading, (parts, others), context in zip(cleaned, readings, texts, contexts, strict=True):
+        for c, text, reading, (parts, others), context in zip(
+            cleaned, meant, readings, texts, contexts, strict=True
+        ):
             if c.problem or reading is None:
                 out.append(_refusal(c.problem or "empty"))
                 continue
-            whole = self._by_form(next(found), c.text)
+            whole = self._by_form(next(found), text)
             units = Units(
                 whole, [self._by_form(next(found), p) for p in parts], [next(found) for _ in others]
             )
@@ -129,12 +137,7 @@ class Answerer:
         corrections = [
             c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
         ]
-        if context is not None and context.intents and only_asks_for_a_language(raw):
-            asked = list(context.intents)
-        elif context is not None and context.intents and (continues(reading, raw) or not asked):
-            asked = same_thing_other_detail(raw, whole.intents, context, self.model) or (
-                list(context.intents) if continues(reading, raw) else asked
-            )
+        asked = follow_up(raw, reading, whole.intents, context, asked, self.model)
         if not asked and not corrections:
             return decline(
                 language,
@@ -214,6 +217,13 @@ def _unit_texts(text: str, reading: Reading) -> tuple[list[str], list[str]]:
     return parts, others
 
 
+def _what_is_asked(text: str) -> str:
+    """The message without a request for the other language ("Could you say that in English?"), which the
+    answer's language follows and which asks nothing of the guidelines; the message itself if that is all."""
+    request = asked_language(text)
+    return request[1] if request and request[1].strip() else text
+
+
 def _refusal(problem: str) -> Answer:
     text = TOO_LONG if problem == "too_long" else EMPTY_PROMPT
     return Answer(answer=text, grounded=False, citations=(), contacts=(), notice=problem)
@@ -280,11 +290,14 @@ def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
     else:
         candidates = [(p, p) for p in asking] or [(units.whole, units.whole)]
     asked, outside = [], []
-    # one of several questions in a message that is in scope may be elliptical ("and who receives it?"): the
-    # classifier's decision suffices for it, without its own closeness to the examples
-    among_others = len(candidates) > 1 and in_scope(units.whole, scope)
+    # a question in a message that is in scope may be elliptical ("and who receives it?", "still need to tell
+    # anyone?"): the classifier's decision on it, with the message around a single one, suffices, without its
+    # own closeness to the examples
+    around = in_scope(units.whole, scope)
     for own, blended in candidates:
-        if in_scope(own, scope) or in_scope(blended, scope) or (among_others and _lean(own) > scope.margin):
+        read = own if len(candidates) > 1 else blended
+        elliptical = around and own is not units.whole and _lean(read) > scope.margin
+        if in_scope(own, scope) or in_scope(blended, scope) or elliptical:
             asked.append(_choice(blended))
         elif _declinable(own, scope) and _lean(own) < 0:
             outside.append(_out_kind(own))

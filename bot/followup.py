@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.reading import Reading
 from knowledge.model import GuidelineModel
-from knowledge.text import asked_language, words
+from knowledge.text import asked_language, detect_language, words
 
 # Openings that continue what was said: "and if ...", "what if ...", "in that case", "och om ...".
 _CONTINUES = re.compile(
@@ -72,10 +72,34 @@ def with_context(reading: Reading, context: Context | None) -> Reading:
     return replace(reading, slots=slots)
 
 
-def only_asks_for_a_language(raw: str) -> bool:
-    """ "Kan du ta det på svenska?", "in English please": the previous answer again, in that language."""
-    asked = asked_language(raw)
-    return asked is not None and len(words(asked[1])) <= SHORT
+# What the guidelines give as the reason for all they ask: asked "why?" after an answer, the answer again and
+# the guidelines' purpose.
+PURPOSE = "purpose"
+
+
+def follow_up(
+    raw: str,
+    reading: Reading,
+    near: tuple[tuple[str, float], ...],
+    context: Context | None,
+    asked: list[str],
+    model: GuidelineModel,
+) -> list[str]:
+    """The intents a message asks about in the context of the previous answer: the same ones for a request
+    for the other language or a changed condition, with the purpose for "why?", or another detail of the same
+    thing ("by whom?"); `asked` for a new question."""
+    if context is None or not context.intents:
+        return asked
+    language_asked = asked_language(raw)
+    rest = language_asked[1] if language_asked else raw
+    if language_asked and len(words(rest)) <= SHORT:
+        return list(context.intents)
+    if _WHY.match(rest.strip().lower()):
+        return list(dict.fromkeys([*context.intents, PURPOSE]))
+    if continues(reading, rest) or not asked:
+        other = same_thing_other_detail(rest, near, context, model)
+        return other or (list(context.intents) if continues(reading, rest) else asked)
+    return asked
 
 
 def continues(reading: Reading, raw: str) -> bool:
@@ -88,13 +112,47 @@ def continues(reading: Reading, raw: str) -> bool:
     return bool(reading.slots) and states and not reading.named
 
 
+# A follow-up asking what "they" (or he, she) do, can or must: the person of the previous answer.
+_ASKS_OF_PERSON = re.compile(
+    r"\W*(?:(?:and|och|so|but|men|then|sen)\W+)?(?:(?:what|how|when|why|where|vad|hur|när|varför|var)\W+)?"
+    r"(?:do|does|did|can|could|must|should|will|would|are|is|have|has|kan|ska|måste|får|bör|har|är)\s+"
+    r"(?P<pronoun>they|he|she|de|han|hon|hen)\b",
+    re.IGNORECASE,
+)
+
+
+def with_referent(text: str, context: Context | None, model: GuidelineModel) -> str:
+    """ "And what do they have to make sure of?" after an answer about the head of department: the question
+    with the person named, so that it is read as a question about them."""
+    starts = [0, *(m.end() for m in re.finditer(r"[.?!:]\s+", text))]
+    match = next((m for m in (_ASKS_OF_PERSON.match(text, at) for at in starts) if m), None)
+    if context is None or match is None:
+        return text
+    person = next((p for p in (_person_of(model, c) for c in context.clauses) if p is not None), None)
+    if person is None:
+        return text
+    name = model.actors[person].names.get(detect_language(text))
+    return f"{text[: match.start('pronoun')]}{name}{text[match.end('pronoun') :]}"
+
+
+def _person_of(model: GuidelineModel, clause_id: str) -> str | None:
+    clause = model.clauses.get(clause_id)
+    if clause is None:
+        return None
+    if clause.roles:
+        return next(iter(clause.roles.values()))
+    actor = model.contact_actor(clause.contacts[0]) if clause.contacts else None
+    return actor.id if actor else None
+
+
 def same_thing_other_detail(
     raw: str, intents: tuple[tuple[str, float], ...], context: Context, model: GuidelineModel
 ) -> list[str]:
     """ "By whom?" after "when were they decided?": among the intents of the same family as the previous
     answer's (the same prefix, such as the document data's `doc_`) whose form answers the question word,
     the one the message is nearest."""
-    forms = next((f for pattern, f in _FORMS if pattern.search(raw.lower())), ())
+    asking = _CONTINUES.sub("", raw.lower(), count=1)  # "what if ..." changes a condition, it asks no "what"
+    forms = next((f for pattern, f in _FORMS if pattern.search(asking)), ())
     family = {i.split("_", 1)[0] for i in context.intents}
     fitting = {
         i.id

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from bot import slots as slot_reader
 from knowledge.model import GuidelineModel
 
-_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;\n]*")
+_SENTENCE = re.compile(r"(?:[^.?!;\n]|\.(?=\d))+[.?!;\n]*")  # "7.5 credits" is one sentence
 # Someone saying who they are: "I'm a head of department", "I work in the administrative support team",
 # "as the network coordinator", "jag är prefekt". The role must follow within a few words.
 _SELF = re.compile(
@@ -162,7 +162,8 @@ _OPENING = r"\W*(?:(?:and|och|so|ok|okay|but|then)\W+)*"
 _RULED_OUT = (
     (
         re.compile(_OPENING + r"(?:when|since when|until when|how long|när|hur länge|sedan när)\b"),
-        frozenset({"carries_out", "told", "decides", "contact", "where", "which", "why"}),
+        # "when does X have to be contacted?" asks in which cases: a contact's clause says
+        frozenset({"carries_out", "told", "decides", "where", "which", "why"}),
     ),
     (
         re.compile(_OPENING + r"(?:who|whom|whose|by whom|vem|vems|av vem)\b"),
@@ -170,6 +171,32 @@ _RULED_OUT = (
     ),
     (re.compile(_OPENING + r"(?:where|var|vart)\b"), frozenset({"when", "decides", "why"})),
 )
+
+
+# What a "who" question asks of its person, by the verb of the question: when it names one of the three
+# roles and no other, the other two forms cannot answer it ("who does the outcome go to?" asks who is told).
+_ROLE_VERBS = {
+    "told": re.compile(
+        r"\b(?:report(?:ed|s)?|sen[dt]|submit(?:ted)?|hand(?:ed)? (?:it |this |them )?(?:in|over)|go(?:es)? to|"
+        r"lands? on|receives?|gets? (?:the |my |our |their )?(?:outcome|result|assessment)|informed|told|notified|"
+        r"rapporteras|skickas|lämnas|informeras|får (?:veta|resultatet|utfallet|riskbedömningen))\b"
+    ),
+    "decides": re.compile(
+        r"\b(?:decides?|decided|deciding|decision|approves?|go(?:es)? ahead|proceeds?|final (?:say|word)|green light|"
+        r"signs? off|vetoes|stops?|pauses?|beslutar|besluta|bestämmer|avgör|godkänner|fortsätta)\b"
+    ),
+    "carries_out": re.compile(
+        r"\b(?:carr(?:y|ies|ied) out|conducts?|performs?|(?:do|does|did|doing|makes?|writes?|fills? in) "
+        r"(?:the |a |our |my |this )?(?:risk )?(?:assessment|analysis)|in charge of|genomför\w*|utför\w*|"
+        r"(?:should|must|has to|have to|is to|will|would|shall|ought to)(?: \w+)? do (?:it|this|that|one)|"
+        r"gör (?:själva )?riskbedömning\w*|göra (?:själva )?riskbedömning\w*)\b"
+    ),
+}
+
+
+def _other_roles(clause: str) -> frozenset[str]:
+    named = [form for form, verbs in _ROLE_VERBS.items() if verbs.search(clause)]
+    return frozenset(_ROLE_VERBS) - set(named) if len(named) == 1 else frozenset()
 
 
 # Asking ribot to produce a text ("can you draft ...", "translate ..."): whatever it is about, that is a task
@@ -185,15 +212,16 @@ def asks_for_a_text(raw: str) -> bool:
 
 
 def forms_ruled_out(raw: str) -> frozenset[str]:
-    """The intent forms that cannot answer the question word of `raw` (empty when it has none). The
-    question word is the one that opens the main clause: in "When the assessment is done, where does it
-    go?" that is "where", after the comma."""
+    """The intent forms that cannot answer the question word of `raw` (empty when it has none), nor, for
+    a question about a person, the verb of its question. The question word is the one that opens the main
+    clause: in "When the assessment is done, where does it go?" that is "where", after the comma."""
     text = raw.lower()
     starts = [0, *(m.end() for m in re.finditer(r"[,;:]\s*", text))]
     for start in reversed(starts):
         found = next((forms for pattern, forms in _RULED_OUT if pattern.match(text, start)), None)
         if found is not None:
-            return found
+            clause = re.split(r"[.?!]", text[start:], maxsplit=1)[0]
+            return found | (_other_roles(clause) if found == _RULED_OUT[1][1] else frozenset())
     return frozenset()
 
 

@@ -128,25 +128,30 @@ def ku_managed(text: str) -> str | None:
 
 
 def animals_abroad(text: str, original: str = "") -> str | None:
+    """Yes when animal work is said to be abroad anywhere in the text (4.4 applies then, whatever is also
+    done at home), no when it is only at home or denied."""
     affirmed, negated = _polarity(text, lex.ANIMALS)
+    clauses = [c for c in _clauses(text) if _present(c, lex.ANIMALS)]
     # "the animals won't even be at KI": what is denied is the place, so they are abroad
-    away = [
-        c
-        for c in _clauses(text)
-        if _present(c, lex.ANIMALS) and _nearest(c, lex.HOME, denied=True) is not None
-    ]
+    away = [c for c in clauses if _nearest(c, lex.HOME, denied=True) is not None]
     if not affirmed:
         return YES if away else NO if negated else None
-    for clause in _clauses(text):
-        if _present(clause, lex.ANIMALS):
-            home, abroad = _nearest(clause, lex.HOME, denied=False), _nearest(clause, lex.ABROAD)
-            not_home = _nearest(clause, lex.HOME, denied=True)
-            abroad = min((d for d in (abroad, not_home) if d is not None), default=None)
-            if home is not None or abroad is not None:
-                return NO if abroad is None or (home is not None and home < abroad) else YES
+    verdicts = [v for v in (_place(c) for c in clauses) if v is not None]
+    if verdicts:
+        return YES if YES in verdicts else NO
     if _present(text, lex.HOME):
         return None
     return YES if _present(text, lex.ABROAD) or lex.ABROAD_COUNTRY.search(original) else None
+
+
+def _place(clause: str) -> str | None:
+    """Where the clause puts its animal work: at home or abroad, by the place named nearest to it."""
+    home, abroad = _nearest(clause, lex.HOME, denied=False), _nearest(clause, lex.ABROAD)
+    not_home = _nearest(clause, lex.HOME, denied=True)
+    abroad = min((d for d in (abroad, not_home) if d is not None), default=None)
+    if home is None and abroad is None:
+        return None
+    return NO if abroad is None or (home is not None and home < abroad) else YES
 
 
 def _nearest(clause: str, found: list[Cue], denied: bool | None = None) -> int | None:
@@ -163,7 +168,7 @@ def _nearest(clause: str, found: list[Cue], denied: bool | None = None) -> int |
 
 
 def _clauses(text: str) -> list[str]:
-    return [c for c in re.split(r"[.;!?\n]|\b(?:but|while|whereas|men|medan)\b", text) if c.strip()]
+    return [c for c in re.split(r"[.;!?\n]|\b(?:but|while|whereas|so|men|medan|så)\b", text) if c.strip()]
 
 
 def _concern(text: str, found: list[Cue]) -> str | None:

@@ -114,10 +114,11 @@ _ASKED_FOR = (
 
 
 def asked_language(text: str) -> tuple[str, str] | None:
-    """The language a message asks for by name, and the message without that request."""
+    """The language a message asks for by name, and the message without the sentence that asks for it."""
     for language, pattern in _ASKED_FOR:
         if pattern.search(text):
-            return language, pattern.sub(" ", text)
+            rest = [s for s in re.split(r"(?<=[.?!])\s+", text) if not pattern.search(s)]
+            return language, " ".join(rest)
     return None
 
 

@@ -55,3 +55,25 @@ def test_why_after_an_animal_answer_keeps_the_experiments_abroad(answerer: Any) 
     )
     answer = answerer.ask("why, the mice are not even in Sweden?", context)
     assert answer.grounded and answer.citations[0].section == "4.4", answer.answer
+
+
+def test_what_if_changes_a_condition_and_asks_the_same(answerer: Any) -> None:
+    context = _after(
+        answerer, "A colleague in Peru and I informally share protocols. Who assesses the risks?"
+    )
+    answer = answerer.ask("what if our two universities sign a collaboration agreement?", context)
+    assert "research group and department" in answer.answer.split("\n\n", 1)[0], answer.answer
+
+
+def test_a_pronoun_in_a_follow_up_is_the_person_of_the_previous_answer(answerer: Any) -> None:
+    context = _after(answerer, "Who is told the outcome of a risk assessment for a course?")
+    answer = answerer.ask("In English, please. And what are they expected to do with it?", context)
+    assert answer.language == "en" and answer.grounded, answer.answer
+    assert "head of department" in answer.answer.split("\n\n", 1)[0], answer.answer
+
+
+def test_why_gives_the_answer_again_and_the_purpose(answerer: Any) -> None:
+    context = _after(answerer, "Must we always consider whether a risk assessment is needed?")
+    answer = answerer.ask("why, though?", context)
+    sections = [c.section for c in answer.citations[:3]]
+    assert sections[0] == "3.2" and "2" in sections, sections
