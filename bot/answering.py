@@ -27,9 +27,9 @@ class Scope:
     """When a message counts as asking what the guidelines answer: one of its questions is close to an
     intent's examples (`floor`, on the hybrid similarity of knowledge.intent_index) and the classifier of
     question kinds (knowledge.kinds) finds a kind the guidelines answer likelier than any they do not, by
-    `margin`. The defaults are the ones connectors.scope_fit chooses on the development sets
-    (shared/eval/dev.yaml, dev2.yaml, tests/data/dev3.yaml): balanced accuracy 0.989 (99.4 % answered, 98.4 %
-    declined), the same at floors 0.50-0.58; a margin of 0 is the classifier's own decision."""
+    `margin`. The defaults are checked by connectors.scope_fit on the development sets (shared/eval/dev.yaml,
+    dev2.yaml, tests/data/dev3.yaml, dev4.yaml): balanced accuracy 0.993 (99.6 % answered, 98.9 % declined),
+    the best of the grid, the same at floors 0.50-0.58; a margin of 0 is the classifier's own decision."""
 
     floor: float = 0.58
     margin: float = 0.0
@@ -359,8 +359,9 @@ def _declinable(found: Retrieval, scope: Scope) -> bool:
 
 
 def _reason(found: Retrieval, scope: Scope) -> str | None:
-    label, score = _best(found, out=True)
-    return label.removeprefix("out:") if label and score >= scope.reason_floor else None
+    """The kind the guidelines do not answer that the message likeliest is, when it is close to some."""
+    _, score = _best(found, out=True)
+    return _out_kind(found) or None if score >= scope.reason_floor else None
 
 
 def _wants_person(found: Retrieval, scope: Scope) -> bool:
