@@ -13,7 +13,7 @@ from bot.followup import Context, follow_up, with_context, with_referent
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
-from bot.reading import Reading, asks_for_a_text, forms_ruled_out, read, sentences_of
+from bot.reading import Reading, asks_for_a_text, footnotes_named, forms_ruled_out, read, sentences_of
 from bot.selection import Selection, correct, resolve_generic, select
 from bot.types import Answer
 from knowledge.model import CONCERN, GuidelineModel
@@ -133,6 +133,7 @@ class Answerer:
             return passage_answer(whole, self.retriever)
         reading = _with_concerns(with_context(reading, context), self.concern_of, units)
         asked, outside = _asked(units, self.scope)
+        asked = [*self._footnotes(raw), *asked]
         asked = _for_the_concern(_for_the_asker(asked, reading, self.model), reading.slots, self.concern_of)
         corrections = [
             c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
@@ -166,6 +167,11 @@ class Answerer:
         )
         answer = compose(understood, [whole], self.retriever)
         return replace(answer, handover=_wants_person(whole, self.scope))
+
+    def _footnotes(self, raw: str) -> list[str]:
+        """A footnote named by its number ("what does footnote 5 say?") is answered with what it says."""
+        named = footnotes_named(raw)
+        return [f"clause:{c.id}" for c in self.model.clauses.values() if c.section in named]
 
     def _by_form(self, found: Retrieval, text: str) -> Retrieval:
         """Intents whose form cannot answer the question word ("who adopted ...?" is not asking when) lose

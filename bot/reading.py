@@ -196,7 +196,10 @@ _ROLE_VERBS = {
 
 def _other_roles(clause: str) -> frozenset[str]:
     named = [form for form, verbs in _ROLE_VERBS.items() if verbs.search(clause)]
-    return frozenset(_ROLE_VERBS) - set(named) if len(named) == 1 else frozenset()
+    if len(named) != 1:
+        return frozenset()
+    # who carries it out or decides is not whom to contact for help; whom it is sent to may be
+    return frozenset(_ROLE_VERBS) - set(named) | ({"contact"} if named[0] != "told" else set())
 
 
 # Asking ribot to produce a text ("can you draft ...", "translate ..."): whatever it is about, that is a task
@@ -223,6 +226,15 @@ def forms_ruled_out(raw: str) -> frozenset[str]:
             clause = re.split(r"[.?!]", text[start:], maxsplit=1)[0]
             return found | (_other_roles(clause) if found == _RULED_OUT[1][1] else frozenset())
     return frozenset()
+
+
+# "footnote 5", "fotnot 5", "fn5": a footnote named by its number.
+_FOOTNOTE = re.compile(r"\b(?:footnote|fotnot(?:en)?|fn)\s*(\d)\b", re.IGNORECASE)
+
+
+def footnotes_named(raw: str) -> list[str]:
+    """The footnotes a message names by number, as section ids ("fn5")."""
+    return list(dict.fromkeys(f"fn{n}" for n in _FOOTNOTE.findall(raw)))
 
 
 def sentences_of(raw: str) -> list[str]:

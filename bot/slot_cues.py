@@ -38,6 +38,8 @@ NEGATION = re.compile(
     r"utan|aldrig|varken|ej|icke)\b|n't\b"
 )
 # Negation after the cue: "animal experiments are not planned", "security: no".
+# ", not a ...", ", inte en ...": what follows the cue is what is denied.
+CONTRAST = re.compile(r"^(?P<rest>[^,.;!?]{0,25}),\s*(?:not|inte|snarare än|rather than)\b")
 # A word right before a cue that denies it ("not research", "neither researchers nor teachers").
 DENIAL = re.compile(r"not|no|neither|nor|non|never|inte|varken|ej|icke")
 TRAILING_NEGATION = re.compile(

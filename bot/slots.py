@@ -35,6 +35,9 @@ def _negated(text: str, start: int, end: int) -> bool:
         # "does not respect patients' rights" is a concern, not its absence
         return not lex.COMPLIANCE.search(window[negations[-1].end() :])
     after = text[end:]
+    contrast = lex.CONTRAST.match(after)  # "an ethical question, not a paperwork one": the other is denied
+    if contrast and not lex.TRAILING_NEGATION.search(contrast["rest"]):
+        return False
     stop = lex.CLAUSE_BREAK.search(after)
     following = after[: stop.start()] if stop else after
     tag = lex.QUESTION_TAG.search(following)

@@ -55,3 +55,19 @@ def test_a_role_after_a_conjunction_is_not_the_askers(answerer: Any) -> None:
     text = lead(answer)
     assert answer.understood["slots"] is not None and "line manager" in text, text
     assert text.startswith("In the guidelines the immediate supervisor is the line manager"), text
+
+
+@pytest.mark.parametrize(
+    ("question", "section"), [("What does fotnot 4 say?", "fn4"), ("footnote 1 - which document?", "fn1")]
+)
+def test_a_footnote_named_by_number_is_answered_with_it(answerer: Any, question: str, section: str) -> None:
+    answer = answerer.ask(question)
+    assert answer.citations[0].section == section, answer.answer
+
+
+def test_who_should_do_it_asks_who_carries_it_out(answerer: Any) -> None:
+    answer = answerer.ask(
+        "Our department's course in tropical medicine will send students to a clinic in Laos for a week. "
+        "Somebody has to look at the risks first. Who should do it?"
+    )
+    assert "education board" in lead(answer), answer.answer
