@@ -14,7 +14,7 @@ from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
 from bot.reading import Reading, asks_for_a_text, footnotes_named, forms_ruled_out, read, sentences_of
-from bot.selection import Selection, correct, resolve_generic, select
+from bot.selection import Selection, correct, resolve_generic, select, unresolvable
 from bot.types import Answer
 from knowledge.model import CONCERN, GuidelineModel
 from knowledge.text import asked_language, language_of
@@ -132,7 +132,7 @@ class Answerer:
         if answers_from_other_document(whole):
             return passage_answer(whole, self.retriever)
         reading = _with_concerns(with_context(reading, context), self.concern_of, units)
-        asked, outside = _asked(units, self.scope)
+        asked, outside = _asked(units, self.scope, unresolvable(reading, self.model))
         asked = [*self._footnotes(raw), *asked]
         asked = _for_the_concern(_for_the_asker(asked, reading, self.model), reading.slots, self.concern_of)
         corrections = [
@@ -157,13 +157,11 @@ class Answerer:
         selections += [replace(self._select(i, reading), from_correction=True) for i in dict.fromkeys(facts)]
         if selections and all(s.contradicted for s in selections) and not corrections:
             return decline(language, self.model, self.model.out_of_scope["domestic"].reason.get(language))
+        stated = [s for s in selections if s.clauses]
+        if not stated and not corrections:  # nothing the model states answers it: never an empty lead
+            return decline(language, self.model, _reason(whole, self.scope))
         understood = Understanding(
-            reading,
-            language,
-            corrections,
-            [s for s in selections if s.clauses],
-            not_covered=outside,
-            flow=self.flow,
+            reading, language, corrections, stated, not_covered=outside, flow=self.flow
         )
         answer = compose(understood, [whole], self.retriever)
         return replace(answer, handover=_wants_person(whole, self.scope))
@@ -250,9 +248,11 @@ def _answerable(label: str) -> bool:
     return not label.startswith(("out:", CONCERN)) and label != "handover" and label not in VAGUE
 
 
-def _choice(found: Retrieval) -> str:
-    """The kind of question asked: the intent the classifier finds most probable."""
-    return next((label for label, _ in found.kinds if _answerable(label)), "") or _best(found, out=False)[0]
+def _choice(found: Retrieval, unusable: frozenset[str] = frozenset()) -> str:
+    """The kind of question asked: the intent the classifier finds most probable, of those the message can
+    be answered by ("what is it?" needs something named)."""
+    usable = [label for label, _ in found.kinds if _answerable(label) and label not in unusable]
+    return usable[0] if usable else _best(found, out=False)[0]
 
 
 def _lean(found: Retrieval) -> float:
@@ -285,7 +285,7 @@ def _blend(part: Retrieval, whole: Retrieval) -> Retrieval:
     )
 
 
-def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
+def _asked(units: Units, scope: Scope, unusable: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
     """The intents the message asks about, one per question it asks, else the whole message's; and the
     kinds the guidelines do not answer that its other questions are. A single question in a longer
     message is read with the message around it; several questions each on their own, since the message
@@ -304,7 +304,7 @@ def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
         read = own if len(candidates) > 1 else blended
         elliptical = around and own is not units.whole and _lean(read) > scope.margin
         if in_scope(own, scope) or in_scope(blended, scope) or elliptical:
-            asked.append(_choice(blended))
+            asked.append(_choice(blended, unusable))
         elif _declinable(own, scope) and _lean(own) < 0:
             outside.append(_out_kind(own))
         elif asked or len(candidates) > 1:
@@ -312,7 +312,7 @@ def _asked(units: Units, scope: Scope) -> tuple[list[str], list[str]]:
     if not asked and not outside and units.parts:
         around = [u for u in (units.whole, *units.sentences) if in_scope(u, scope)]
         if around:
-            asked = [_choice(max(around, key=lambda u: _best(u, out=False)[1]))]
+            asked = [_choice(max(around, key=lambda u: _best(u, out=False)[1]), unusable)]
     return list(dict.fromkeys(asked)), list(dict.fromkeys(outside))
 
 

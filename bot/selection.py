@@ -128,6 +128,13 @@ def _intent_of(model: GuidelineModel, clause_id: str) -> str | None:
     return next((i.id for i in model.intents.values() if any(r.clause.id == clause_id for r in i.refs)), None)
 
 
+def unresolvable(reading: Reading, model: GuidelineModel) -> frozenset[str]:
+    """Intents that only say what kind of thing is asked and that this message gives nothing to resolve:
+    "what is it?" when it names no one whose description the model has."""
+    about = reading.named or ([reading.asker] if reading.asker else [])
+    return frozenset() if any(model.actors[a].describe for a in about) else frozenset({"what_is_actor"})
+
+
 def resolve_generic(
     intent: str, reading: Reading, model: GuidelineModel, previous: list[str], flow: Flow
 ) -> list[str]:

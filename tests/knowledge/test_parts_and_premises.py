@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +72,18 @@ def test_who_should_do_it_asks_who_carries_it_out(answerer: Any) -> None:
         "Somebody has to look at the risks first. Who should do it?"
     )
     assert "education board" in lead(answer), answer.answer
+
+
+def test_a_grounded_answer_always_has_a_lead(answerer: Any) -> None:
+    from tests.conftest import DEV_SETS
+
+    questions = [
+        str(case["q"])
+        for path in DEV_SETS
+        for case in (yaml.safe_load(path.read_text(encoding="utf-8")).get("questions") or [])
+    ]
+    questions += ["How should we weigh this?", "What is it?", "And what about that one?"]
+    empty = [
+        q for q, a in zip(questions, answerer.ask_many(questions), strict=True) if a.grounded and not lead(a)
+    ]
+    assert not empty, empty
