@@ -1,8 +1,9 @@
 """The guided assessment flow: `triage_flow.yaml` checked against `triage_schema.json` and turned into typed
 objects. Loading also checks what a schema cannot: that every citation phrase points at exactly one sentence
 of the guidelines (the quote is that sentence, taken from the source), that referenced statements and
-groups and contacts exist, and that the contact order keeps the Ethics Committee behind the contacts that
-reach it."""
+groups and contacts exist, that the contact order keeps the Ethics Committee behind the contacts that reach
+it, and that a combined question's choices settle only what its slots' own questions would ask
+(knowledge.triage_checks)."""
 
 from __future__ import annotations
 
@@ -21,65 +22,6 @@ LANGUAGES = ("en", "sv")
 
 
 Condition = dict[str, tuple[str, ...]]
-
-# Messages the conversation code shows; the flow file must define each, in both languages.
-MESSAGE_KEYS = frozenset(
-    [
-        "start",
-        "understood",
-        "noted",
-        "answer_hint",
-        "multiple_hint",
-        "not_understood",
-        "which_ones",
-        "too_long",
-        "empty",
-        "unknown_command",
-        "unknown_action",
-        "help",
-        "about_question",
-        "nothing_to_undo",
-        "unsure",
-        "went_back",
-        "cancelled",
-        "not_active",
-        "offer",
-        "offer_declined",
-        "resume",
-        "expired",
-        "escalation",
-        "feedback_thanks",
-        "outcome_intro",
-        "responsible",
-        "report_to",
-        "decides",
-        "ultimate",
-        "raise_with",
-        "nobody_named",
-        "what_applies",
-        "contacts",
-        "risk_areas",
-        "sources",
-        "no_verdict",
-        "summary_offer",
-        "summary_title",
-        "situation",
-        "your_words",
-        "date",
-        "guideline_version",
-        "no_summary",
-        "checklist_hint",
-        "label_start",
-        "label_no_thanks",
-        "label_back",
-        "label_restart",
-        "label_cancel",
-        "label_person",
-        "label_summary",
-        "value_yes",
-        "value_no",
-    ]
-)
 
 
 class FlowError(ValueError):
@@ -104,6 +46,49 @@ class Question:
 
     def choice(self, value: str) -> FlowChoice | None:
         return next((c for c in self.choices if c.value == value), None)
+
+
+@dataclass(frozen=True)
+class ComboChoice:
+    value: str
+    label: Text
+    sets: dict[str, str]  # the slots the choice settles, with their values
+
+    def settles(self, known: dict[str, str]) -> dict[str, str]:
+        """What the choice sets: only the slots that are still open."""
+        return {slot: value for slot, value in self.sets.items() if slot not in known}
+
+
+@dataclass(frozen=True)
+class Combined:
+    """One question for several slots ("research, with a signed agreement"), asked in place of the question
+    of its first slot while that slot is open."""
+
+    id: str
+    slots: tuple[str, ...]
+    text: Text
+    help: Text
+    choices: tuple[ComboChoice, ...]
+
+    @property
+    def head(self) -> str:
+        return self.slots[0]
+
+    def offered(self, known: dict[str, str]) -> tuple[ComboChoice, ...]:
+        """The choices that agree with what is known, each once by what it would still settle."""
+        seen: set[tuple[tuple[str, str], ...]] = set()
+        out = []
+        for choice in self.choices:
+            if any(known.get(slot, value) != value for slot, value in choice.sets.items()):
+                continue
+            effect = tuple(sorted(choice.settles(known).items()))
+            if effect not in seen:
+                seen.add(effect)
+                out.append(choice)
+        return tuple(out)
+
+    def choice(self, value: str | None, known: dict[str, str]) -> ComboChoice | None:
+        return next((c for c in self.offered(known) if c.value == value), None)
 
 
 @dataclass(frozen=True)
@@ -176,6 +161,7 @@ class Flow:
     concerns: dict[str, Concern]  # concern slots
     structural: frozenset[str] = frozenset()  # slots that say what kind of activity it is
     categories: dict[str, dict[str, str]] = field(default_factory=dict)  # slot -> value -> hand-over category
+    combined: dict[str, Combined] = field(default_factory=dict)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -186,6 +172,10 @@ class Flow:
             if q.slot == slot:
                 return q
         raise KeyError(slot)
+
+    def combined_for(self, slot: str) -> Combined | None:
+        """The combined question asked in place of `slot`'s own question, if any."""
+        return next((c for c in self.combined.values() if c.head == slot), None)
 
     def relevant(self, slot: str, known: dict[str, str]) -> bool:
         """Whether the flow would ask for `slot`, given what is known."""
@@ -234,6 +224,14 @@ def _question(raw: dict[str, Any]) -> Question:
         group=raw.get("group"),
         option=_text(option) if option else None,
     )
+
+
+def _combined(cid: str, raw: dict[str, Any]) -> Combined:
+    choices = tuple(
+        ComboChoice(str(c["value"]), _text(c["label"]), {k: str(v) for k, v in c["set"].items()})
+        for c in raw["choices"]
+    )
+    return Combined(cid, tuple(raw["slots"]), _text(raw["text"]), _text(raw["help"]), choices)
 
 
 def _ref(raw: dict[str, Any]) -> Ref:
@@ -308,58 +306,12 @@ def build(raw: dict[str, Any], schema: dict[str, Any]) -> Flow:
         categories={
             slot: dict(spec["categories"]) for slot, spec in raw["slots"].items() if "categories" in spec
         },
+        combined={cid: _combined(cid, c) for cid, c in (raw.get("combined") or {}).items()},
     )
+    from knowledge.triage_checks import check
+
     check(flow)
     return flow
-
-
-def check(flow: Flow) -> None:
-    """Cross-references the schema cannot express."""
-    missing_messages = sorted(MESSAGE_KEYS - set(flow.messages))
-    if missing_messages:
-        raise FlowError(f"messages missing: {missing_messages}")
-    asked = [q.slot for q in flow.questions]
-    if sorted(asked) != sorted(flow.slots):
-        raise FlowError("every slot needs exactly one question")
-    for q in flow.questions:
-        values = tuple(c.value for c in q.choices)
-        if sorted(values) != sorted(flow.slot_values[q.slot]):
-            raise FlowError(f"question {q.slot}: choices must be exactly {flow.slot_values[q.slot]}")
-        if q.group is not None and (q.group not in flow.groups or q.option is None):
-            raise FlowError(f"question {q.slot}: group {q.group!r} unknown or option text missing")
-    _check_model_refs(flow)
-    if sorted({a.id for a in flow.risk_areas}) != sorted(a.id for a in flow.risk_areas):
-        raise FlowError("risk areas must be distinct")
-    _check_contacts(flow)
-
-
-def _check_model_refs(flow: Flow) -> None:
-    """Every clause and intent the flow names exists in the model of the guidelines."""
-    from knowledge.model import guideline_model
-
-    model = guideline_model()
-    refs = [*flow.outcome.roles.values(), *flow.outcome.statements]
-    refs += [Ref(intent=i) for c in flow.concerns.values() for i in c.intents]
-    refs += [Ref(clause=cid) for c in flow.concerns.values() for cid in c.clauses]
-    for ref in refs:
-        if ref.intent is not None and ref.intent not in model.intents:
-            raise FlowError(f"outcome: unknown intent {ref.intent!r}")
-        if ref.clause is not None and ref.clause not in model.clauses:
-            raise FlowError(f"outcome: unknown clause {ref.clause!r}")
-
-
-def _check_contacts(flow: Flow) -> None:
-    from knowledge.contacts import all_contacts, contact_rank
-
-    known = {c.id for c in all_contacts()}
-    unknown = [c.id for c in flow.outcome.contacts if c.id not in known]
-    if unknown:
-        raise FlowError(f"outcome: unknown contacts {unknown}")
-    if contact_rank("department_admin_support") > contact_rank("gvs"):
-        raise FlowError("contacts: the department's administrative support comes before GVS (4.1)")
-    gatekeepers = max(contact_rank("network_coordinator"), contact_rank("scientific_ombudsman"))
-    if contact_rank("ethics_committee") < gatekeepers:
-        raise FlowError("contacts: the Ethics Committee comes after the contacts that reach it (4.3)")
 
 
 def load_flow(path: Path | None = None) -> Flow:

@@ -125,11 +125,21 @@ def known(path: list[dict[str, str]]) -> dict[str, str]:
     return merged
 
 
+def settled(path: list[dict[str, str]]) -> dict[str, str]:
+    """The slots a path's answers settle: a combined question's choice stands for the slots it sets."""
+    slots = known(path)
+    for cid, combined in load_flow().combined.items():
+        choice = combined.choice(slots.pop(cid, None), {})
+        slots.update(choice.sets if choice else {})
+    return slots
+
+
 def test_every_outcome_follows_the_rules_of_the_issue(
     every_path: list[tuple[list[dict[str, str]], dict[str, Any]]],
 ) -> None:
     for path, outcome in every_path:
-        slots = known(path)
+        slots = settled(path)
+        assert {s: outcome["slots"][s] for s in slots} == slots, path
         ids = [c["id"] for c in outcome["contacts"]]
         cited = {c["section"] for c in outcome["citations"]}
         area = slots["area"]
@@ -218,6 +228,49 @@ def test_invalid_flows_are_refused_with_a_reason() -> None:
     assert "matches 0 sentences" in broken(retyped_quote)
     assert "sv" in broken(missing_swedish)
     assert "nowhere" in broken(missing_statement)
+
+
+def test_invalid_combined_questions_are_refused_with_a_reason() -> None:
+    def choices(raw: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = raw["combined"]["activity"]["choices"]
+        return found
+
+    def unlisted_slot(raw: dict[str, Any]) -> None:
+        choices(raw)[4]["set"]["ku_managed"] = "yes"
+
+    def never_asked(raw: dict[str, Any]) -> None:
+        choices(raw)[5]["set"]["formalised"] = "no"  # a course is never formalised or not
+
+    def no_other(raw: dict[str, Any]) -> None:
+        raw["combined"]["activity"]["choices"] = choices(raw)[:-1]
+
+    def no_area(raw: dict[str, Any]) -> None:
+        del choices(raw)[0]["set"]["area"]
+
+    def twice(raw: dict[str, Any]) -> None:
+        choices(raw)[1]["value"] = choices(raw)[0]["value"]
+
+    def alike(raw: dict[str, Any]) -> None:
+        choices(raw)[1]["set"] = dict(choices(raw)[0]["set"])
+
+    def bad_value(raw: dict[str, Any]) -> None:
+        choices(raw)[0]["set"]["formalised"] = "maybe"
+
+    def in_a_group(raw: dict[str, Any]) -> None:
+        raw["combined"]["activity"]["slots"] = ["animals_abroad", "area"]
+
+    def named_as_a_group(raw: dict[str, Any]) -> None:
+        raw["combined"]["concerns"] = raw["combined"].pop("activity")
+
+    assert "ku_managed" in broken(unlisted_slot)
+    assert "never asks" in broken(never_asked)
+    assert "no choice for area ['other']" in broken(no_other)
+    assert "must set area" in broken(no_area)
+    assert "distinct" in broken(twice)
+    assert "alike" in broken(alike)
+    assert "maybe" in broken(bad_value)
+    assert "group" in broken(in_a_group)
+    assert "taken" in broken(named_as_a_group)
 
 
 def test_a_flow_file_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
