@@ -134,7 +134,7 @@ class Answerer:
         reading = _with_concerns(with_context(reading, context), self.concern_of, units)
         asked, outside = _asked(units, self.scope, unresolvable(reading, self.model))
         asked = [*self._footnotes(raw), *asked]
-        asked = _for_the_concern(_for_the_asker(asked, reading, self.model), reading.slots, self.concern_of)
+        asked = _for_the_asker(_for_the_concern(asked, reading.slots, self.concern_of), reading, self.model)
         corrections = [
             c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
         ]
@@ -318,15 +318,19 @@ def _asked(units: Units, scope: Scope, unusable: frozenset[str] = frozenset()) -
 
 def _for_the_asker(intents: list[str], reading: Reading, model: GuidelineModel) -> list[str]:
     """A contact asking where to send what they cannot answer themselves asks for the way on from them:
-    the statement that names them and who comes next."""
+    the statement that names them and who comes next, in place of an answer that would send them to
+    themselves."""
     actor = model.actors[reading.asker] if reading.asker else None
     if actor is None or not actor.next or not actor.describe:
         return intents
-    onward = {"told", "contact"}
-    return [
-        f"clause:{actor.describe}" if i in model.intents and model.intents[i].form in onward else i
-        for i in intents
-    ]
+
+    def to_self(intent: str) -> bool:
+        found = model.intents.get(intent)
+        if found is None or found.form not in {"told", "contact"} or not found.refs:
+            return False
+        return actor.contact in found.refs[0].clause.contacts
+
+    return [f"clause:{actor.describe}" if to_self(i) else i for i in intents]
 
 
 def _for_the_concern(intents: list[str], slots: dict[str, str], concern_of: dict[str, str]) -> list[str]:
@@ -365,9 +369,11 @@ def _declinable(found: Retrieval, scope: Scope) -> bool:
 
 
 def _reason(found: Retrieval, scope: Scope) -> str | None:
-    """The kind the guidelines do not answer that the message likeliest is, when it is close to some."""
+    """The kind the guidelines do not answer that the message is, when the classifier finds it likeliest of
+    all and the message is close to its examples: a reason shown for another request would mislead."""
     _, score = _best(found, out=True)
-    return _out_kind(found) or None if score >= scope.reason_floor else None
+    top = found.kinds[0][0] if found.kinds else ""
+    return top.removeprefix("out:") if top.startswith("out:") and score >= scope.reason_floor else None
 
 
 def _wants_person(found: Retrieval, scope: Scope) -> bool:

@@ -18,8 +18,12 @@ _SELF = re.compile(
     r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är)\b[^.?!;,]{0,30}"
     r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av |^\s*(?:i|jag) )$"
 )
-# "I'm a PhD student and my supervisor ...": the role after the conjunction is someone else's.
-_CLAUSE_JOIN = re.compile(r"\b(?:and|but|or|while|whereas|och|men|eller|medan)\b")
+# "I'm a PhD student and my supervisor ...": the role after the conjunction and a possessive is someone
+# else's ("I'm a group leader and line manager" are both the asker's).
+_CLAUSE_JOIN = re.compile(
+    r"\b(?:and|but|or|while|whereas|och|men|eller|medan)\s+(?:my|his|her|their|our|min|mitt|mina|hans|hennes|"
+    r"deras|vår|våra)\b"
+)
 _RELATIVE = re.compile(r"\b(?:who|that|which|whom|som|vilken|vilket)\b")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|isn't|doesn't|don't|aren't|won't|can't|cannot|inte|ej|aldrig|inga)\b|n't\b"
@@ -134,13 +138,31 @@ def claims(text: str, found: list[Mention], who: str | None, model: GuidelineMod
         for cue in predicate.cues:
             for match in cue.finditer(text):
                 actor = _subject(text, match.start(), match.end(), others, spans)
-                if actor is None:
+                if actor is None or not _presumed(text, match.start(), spans):
                     continue
                 window = " ".join(text[: match.start()].split()[-4:])
                 claim = Claim(actor, predicate.id, bool(_NEGATION.search(window)))
                 if claim not in out:
                     out.append(claim)
     return out
+
+
+# What a message asks rather than presumes: a choice ("X vs Y, which one first?"), a doubt ("whether to
+# send it to X or Y"), or someone else's act ("the President's decision about X").
+_CHOICE = re.compile(r"\b(?:which one|which of|vs\.?|versus|vilken av|vilket av|vem av)\b")
+_DOUBT = re.compile(r"\b(?:whether|huruvida|not sure if|osäker på om)\b")
+_POSSESSED = re.compile(r"(?:'s|s'|:s)\s+$")
+
+
+def _presumed(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the predicate at text[at] is presumed of someone, not asked about or someone else's."""
+    start = next((s for s, e in spans if s <= at < max(e, s + 1)), 0)
+    sentence_before = text[start:at]
+    return not (
+        _CHOICE.search(text[start : next((e for s, e in spans if s <= at < max(e, s + 1)), len(text))])
+        or _DOUBT.search(sentence_before)
+        or _POSSESSED.search(text[max(0, at - 4) : at])
+    )
 
 
 def _subject(text: str, at: int, end: int, found: list[Mention], spans: list[tuple[int, int]]) -> str | None:

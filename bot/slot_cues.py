@@ -153,6 +153,8 @@ AREA: dict[str, list[Cue]] = {
             r"\bprincipal investigator\b",
             r"\bclinical trials?\b",
             r"\blab(?:s|oratory|oratories)?\b",
+            r"\bconsorti(?:um|a)\b|\bhorizon (?:europe|2020)\b|\berc\b|\bmarie (?:sk[lł]odowska-)?curie\b",
+            r"\b(?:sequencing|pipeline|algorithms?|preprints?|manuscripts?)\b",
             weight=2,
         ),
         *cues(

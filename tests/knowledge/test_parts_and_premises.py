@@ -87,3 +87,25 @@ def test_a_grounded_answer_always_has_a_lead(answerer: Any) -> None:
         q for q, a in zip(questions, answerer.ask_many(questions), strict=True) if a.grounded and not lead(a)
     ]
     assert not empty, empty
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the ref no of the President's decision on contacting the Animal Welfare Body?",
+        "ombudsman or the security forum - which one should I ask first about a worrying partner?",
+        "I can't decide whether to send our assessment to GVS or to the Security Forum. Where should it go?",
+    ],
+)
+def test_asking_about_a_body_is_not_presuming_it_decides(answerer: Any, question: str) -> None:
+    assert not lead(answerer.ask(question)).startswith("No:"), question
+
+
+def test_an_administrator_is_shown_the_way_on_for_an_ethics_question(answerer: Any) -> None:
+    answer = answerer.ask(
+        "I'm in the administrative support team of my department. A researcher is uneasy that a partner "
+        "abroad pays participants in a coercive way. Where do I refer her?"
+    )
+    ids = [c.id for c in answer.contacts]
+    assert "department_admin_support" not in ids, ids
+    assert {"network_coordinator", "scientific_ombudsman"} <= set(ids), ids
