@@ -189,7 +189,7 @@ class ConversationEngine:
                 Choice(f"triage:answer:{question['slot']}:{c['value']}", c["label"])
                 for c in question["choices"]
             ]
-        known = self.triage_machine.known(talk.triage.slots)
+        known = self.triage_machine.known(talk.triage.slots, talk.triage.pending)
         return Reply(
             kind="question",
             text=text,

@@ -252,7 +252,7 @@ def triage_text(engine: ConversationEngine, ex: Exchange, text: str) -> None:
     if reading.updates and (reading.answered or _adds_something(state, reading)):
         engine.apply(ex, reading)
         return
-    unclear = len(state.pending) > 1 and extractor.yes_no(text) == extractor.YES
+    unclear = engine.triage_machine.is_group(state.pending) and extractor.yes_no(text) == extractor.YES
     ex.lead.append(engine.say(ex, "which_ones" if unclear else "not_understood"))
     engine.step(ex)
 

@@ -41,7 +41,7 @@ def test_chat_json_keeps_interleaved_conversations_apart_and_continues_them_late
         {"conversation": "bo", "text": "starta bedömning"},
         {"conversation": "alice", "text": "research"},
         "this is not json",
-        {"conversation": "bo", "text": "3"},
+        {"conversation": "bo", "text": "utbildning på grundnivå"},
         {"conversation": "alice", "text": "yes"},
         {"conversation": "carl", "text": "I want to talk to a person"},
         {"conversation": "carl", "text": "cancel"},
@@ -51,9 +51,9 @@ def test_chat_json_keeps_interleaved_conversations_apart_and_continues_them_late
         assert set(line) == CHAT_KEYS
     assert bad["status"] == "error"
     assert alice["conversation"] == "alice" and alice["language"] == "en"
-    assert alice["triage"]["status"] == "need_input" and alice["triage"]["question"]["slot"] == "area"
+    assert alice["triage"]["status"] == "need_input" and alice["triage"]["question"]["slot"] == "activity"
     assert alice["grounded"] is True and alice["handover"] is False and alice["citations"] == []
-    assert bo["language"] == "sv" and bo["triage"]["question"]["text"].startswith("Vad gäller")
+    assert bo["language"] == "sv" and bo["triage"]["question"]["text"].startswith("Vilken sorts")
     assert alice2["triage"]["question"]["slot"] == "formalised"
     assert bo2["triage"]["known"]["area"] == "first_second_cycle_education"
     assert bo2["triage"]["known"]["level"] is None and "formalised" not in bo2["triage"]["known"]

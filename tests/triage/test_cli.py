@@ -71,9 +71,9 @@ def test_triage_json_survives_bad_lines(tmp_path: Path) -> None:
     ]
     assert out[1]["error"].startswith("not valid JSON")
     # every line is an assessment of its own: an answer that fits no slot changes nothing, and is said so
-    assert "nothing was changed" in out[5]["message"] and out[5]["question"]["slot"] == "area"
+    assert "nothing was changed" in out[5]["message"] and out[5]["question"]["slot"] == "activity"
     assert "10,000 characters" in out[6]["message"]
-    assert out[7]["question"]["slot"] == "area"  # "none of these" alone is not a situation
+    assert out[7]["question"]["slot"] == "activity"  # "none of these" alone is not a situation
 
 
 def test_chat_talks_in_the_terminal_and_saves_a_summary(tmp_path: Path) -> None:

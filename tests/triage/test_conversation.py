@@ -68,18 +68,31 @@ def test_a_question_mid_assessment_is_answered_and_the_question_comes_back(
 
 
 def test_answers_by_number_value_label_or_own_words(chat: Callable[..., Chat]) -> None:
-    for answer, area in [
-        ("2", "doctoral_education"),
-        ("doctoral_education", "doctoral_education"),
-        ("Doctoral education", "doctoral_education"),
-        ("it's for my PhD student", "doctoral_education"),
-        ("Forskning", "research"),
-        ("a course I teach", "first_second_cycle_education"),
+    """The first question settles the kind of activity with what follows from it; an answer that names
+    only the kind settles only that, and the rest is asked by its own question."""
+    research, doctoral, education = "research", "doctoral_education", "first_second_cycle_education"
+    for answer, settled, asked in [
+        ("3", {"area": doctoral, "formalised": "no"}, "concerns"),
+        ("doctoral_agreement", {"area": doctoral, "formalised": "yes"}, "concerns"),
+        (
+            "Research – an individual, informal collaboration",
+            {"area": research, "formalised": "no"},
+            "concerns",
+        ),
+        ("informal research", {"area": research, "formalised": "no"}, "concerns"),
+        ("Doctoral education", {"area": doctoral}, "formalised"),
+        ("it's for my PhD student", {"area": doctoral}, "formalised"),
+        ("Forskning", {"area": research}, "formalised"),
+        ("a course I teach", {"area": education, "level": "course"}, "concerns"),
+        ("ett program", {"area": education, "level": "programme"}, "ku_managed"),
+        ("something else", {"area": "other"}, "concerns"),
     ]:
         user = chat()
         user.say("start assessment")
         user.say(answer)
-        assert user.last.data["known"]["area"] == area, answer
+        known = user.last.data["known"]
+        assert {slot: known[slot] for slot in settled} == settled, answer
+        assert user.question["slot"] == asked, answer
 
 
 def test_own_words_fill_several_slots_and_only_the_rest_is_asked(chat: Callable[..., Chat]) -> None:
@@ -129,20 +142,25 @@ def test_help_back_restart_and_cancel_at_any_step(chat: Callable[..., Chat]) -> 
     user = chat()
     user.say("start assessment")
     user.say("help")
-    assert "About this question" in user.last.text and user.question["slot"] == "area"
-    user.say("1")
+    assert "About this question" in user.last.text and user.question["slot"] == "activity"
+    user.say("research")
     user.say("2")  # formalised: no
     assert user.last.data["known"]["formalised"] == "no"
     user.say("back")
     assert "went back" in user.last.text and user.question["slot"] == "formalised"
     assert user.last.data["known"]["formalised"] is None
     user.say("back")
-    assert user.question["slot"] == "area"
+    assert user.question["slot"] == "activity"
     user.say("back")
-    assert "no earlier answer" in user.last.text and user.question["slot"] == "area"
+    assert "no earlier answer" in user.last.text and user.question["slot"] == "activity"
+    user.say("1")  # research, informal: both at once, and one "back" undoes both
+    assert user.question["slot"] == "concerns"
+    user.say("back")
+    assert user.question["slot"] == "activity" and user.last.data["known"]["formalised"] is None
     user.say("1")
     user.say("restart")
-    assert user.question["slot"] == "area" and user.last.data["known"] == {"area": None}
+    assert user.question["slot"] == "activity"
+    assert user.last.data["known"] == {"area": None, "formalised": None, "level": None}
     user.say("cancel")
     assert user.last.kind == "text" and "cancelled" in user.last.text
     user.say("back")
@@ -154,7 +172,7 @@ def test_talk_to_a_person_at_any_step_keeps_the_assessment(chat: Callable[..., C
     assert user.say("I want to talk to a person")[-1].kind == "escalation"
     user.press("escalate:cancel")
     user.say("start assessment")
-    user.say("1")
+    user.say("research")
     for ask in (lambda: user.say("talk to a person"), lambda: user.press("escalate:start")):
         replies = ask()
         assert [r.kind for r in replies] == ["escalation"]
@@ -259,10 +277,16 @@ def test_unknown_commands_and_buttons_are_explained(chat: Callable[..., Chat]) -
     user = chat()
     user.say("start assessment")
     user.say("/frobnicate")
-    assert 'I don\'t know the command "/frobnicate"' in user.last.text and user.question["slot"] == "area"
-    for action in ("triage:answer:area:banana", "triage:answer:nonsense:yes", "weird:thing", "triage:answer"):
+    assert 'I don\'t know the command "/frobnicate"' in user.last.text and user.question["slot"] == "activity"
+    for action in (
+        "triage:answer:area:banana",
+        "triage:answer:activity:banana",
+        "triage:answer:nonsense:yes",
+        "weird:thing",
+        "triage:answer",
+    ):
         user.press(action)
-        assert "no longer applies" in user.last.text and user.question["slot"] == "area", action
+        assert "no longer applies" in user.last.text and user.question["slot"] == "activity", action
 
 
 def test_a_ten_thousand_character_reply_is_refused_and_state_kept(chat: Callable[..., Chat]) -> None:

@@ -90,7 +90,7 @@ def test_triage_lines_in_later_processes_stand_alone(database: Database, db_url:
     first = run_cli(db_url, "restart-1", [line], tmp_path)
     assert first[0]["status"] == "need_input" and first[0]["known"]["level"] == "course"
     alone = run_cli(db_url, "restart-1", [{"text": "", "answers": {"animals_abroad": "no"}}], tmp_path)
-    assert alone[0]["status"] == "need_input" and alone[0]["question"]["slot"] == "area"
+    assert alone[0]["status"] == "need_input" and alone[0]["question"]["slot"] == "activity"
     whole = run_cli(db_url, "restart-1", [{**line, "answers": {"concerns": "none"}}], tmp_path)
     assert whole[0]["status"] == "done" and whole[0]["outcome"]["responsible"] == "course_education_board"
 
@@ -107,7 +107,8 @@ def test_two_interleaved_conversations_never_see_each_other(database: Database) 
     carol.triage("")
     assert alice.last.data["known"]["security_concern"] == "yes"
     assert bob.last.data["known"]["level"] == "course" and "formalised" not in bob.last.data["known"]
-    assert carol.question["slot"] == "area" and carol.last.data["known"] == {"area": None}
+    assert carol.question["slot"] == "activity"
+    assert carol.last.data["known"] == {"area": None, "formalised": None, "level": None}
     bob.say("1")  # bob: animal experiments abroad
     alice.say("none")
     carol.say("banana")
@@ -115,7 +116,7 @@ def test_two_interleaved_conversations_never_see_each_other(database: Database) 
     assert "animal_welfare_body" not in [c["id"] for c in alice.outcome["contacts"]]
     assert bob.outcome["responsible"] == "course_education_board"
     assert "animal_welfare_body" in [c["id"] for c in bob.outcome["contacts"]]
-    assert carol.question["slot"] == "area"  # not an answer: asked again, nothing of the others leaked in
+    assert carol.question["slot"] == "activity"  # not an answer: asked again, nothing of the others leaked in
     carol.say("student mobility")
     carol.say("none of these")
     assert carol.outcome["contacts"][0]["id"] == "international_office"
