@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from bot.conversation import ConversationEngine
 from bot.store import Database, migrate, open_database
 
 sys.path.insert(0, str(Path(__file__).parent))
-from triage_support import Chat, RecordingAnswerer
+from triage_support import Chat, Lines, RecordingAnswerer
 
 PG_USERS = ("postgres", "root")
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=5"
@@ -93,3 +94,19 @@ def chat(engine: ConversationEngine) -> Callable[..., Chat]:
         return Chat(engine, conversation, user, platform)
 
     return make
+
+
+@pytest.fixture()
+def lines(data_dir: Path, retriever: Any, tmp_path: Path) -> Iterator[Any]:
+    """Starts `ribot COMMAND --json` over the session's index and a fresh database."""
+    started: list[Lines] = []
+
+    def start(command: str) -> Lines:
+        database = f"sqlite:///{tmp_path / f'{command}.sqlite3'}"
+        running = Lines([command, "--json", "--database", database], data_dir, tmp_path / f"{command}.log")
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.close()

@@ -4,12 +4,6 @@ answerer over the session's index, a real database), in this process and through
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +13,6 @@ from bot.store import Database
 from connectors.evaluation import conversation_figures, run_triage_lines, triage_figures, turn_problems
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-RIBOT = Path(sys.executable).parent / "ribot"
 
 
 def test_every_triage_case_is_right_asking_at_most_half(
@@ -42,55 +33,6 @@ def test_every_conversation_is_right_turn_by_turn(
     assert figures["conversations"] == len(conversations) >= 10
     assert figures["failures"] == []
     assert figures["turns_right"] == figures["turns"]
-
-
-class Lines:
-    """A `ribot` JSON-lines process: one line in, one line out."""
-
-    def __init__(self, command: list[str], data_dir: Path, log: Path) -> None:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "RIBOT_DATA_DIR": str(data_dir)}
-        env.pop("DATABASE_URL", None)
-        self._log = log.open("w")
-        self.process = subprocess.Popen(
-            [str(RIBOT), *command],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            cwd=REPO,
-            env=env,
-        )
-
-    def send(self, data: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(data) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, f"ribot exited: {self.process.poll()}"
-        result: dict[str, Any] = json.loads(line)
-        return result
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        assert self.process.wait(60) == 0
-        self._log.close()
-
-
-@pytest.fixture()
-def lines(data_dir: Path, retriever: Any, tmp_path: Path) -> Iterator[Any]:
-    """Starts `ribot COMMAND --json` over the session's index and a fresh database."""
-    started: list[Lines] = []
-
-    def start(command: str) -> Lines:
-        database = f"sqlite:///{tmp_path / f'{command}.sqlite3'}"
-        running = Lines([command, "--json", "--database", database], data_dir, tmp_path / f"{command}.log")
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.close()
 
 
 def test_triage_cases_in_one_ribot_triage_process(dev2_set: dict[str, Any], lines: Any) -> None:

@@ -1,8 +1,9 @@
 """Helpers for the triage tests: a hand-written Answerer with the real interface, a chat driver, and the
-`ribot` command run as a process."""
+`ribot` command run as a process, whole or line by line."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -86,3 +87,36 @@ class Chat:
     def outcome(self) -> dict[str, Any]:
         assert self.last.outcome is not None, f"expected an outcome, got {self.last.kind}: {self.last.text}"
         return self.last.outcome
+
+
+class Lines:
+    """A `ribot` JSON-lines process: one line in, one line out."""
+
+    def __init__(self, command: list[str], data_dir: Path, log: Path) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "RIBOT_DATA_DIR": str(data_dir)}
+        env.pop("DATABASE_URL", None)
+        self._log = log.open("w")
+        self.process = subprocess.Popen(
+            [str(RIBOT), *command],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
+
+    def send(self, data: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(data) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, f"ribot exited: {self.process.poll()}"
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        assert self.process.wait(60) == 0
+        self._log.close()
