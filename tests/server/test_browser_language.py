@@ -21,7 +21,7 @@ SV_NOTE = "Vi behöver hjälp att bedöma avtalet med universitetet utomlands."
 # The hand-over's English button labels, written by bot/escalation.py rather than the flow file.
 HANDOVER_EN = ("Cancel", "Yes, share", "No, stay anonymous", "Talk to a person")
 # The way through the assessment, by the end of a choice's button value.
-PATH = (":research", ":formalised:yes", ":none")
+PATH = (":research_agreement", ":formalised:yes", ":none")
 PHONE = {"width": 390, "height": 844}
 
 # Every label the page shows or reads out, leaving out the language button (it names the other language
@@ -57,6 +57,7 @@ def english_labels(page: Any) -> set[str]:
     flow = default_flow()
     texts = [text for key, text in flow.messages.items() if key.startswith("label_")]
     texts += [choice.label for question in flow.questions for choice in question.choices]
+    texts += [choice.label for combined in flow.combined.values() for choice in combined.choices]
     texts += [q.option for q in flow.questions if q.option is not None]
     texts += [label for group in flow.groups.values() for label in (group.none_label, group.done_label)]
     texts += [*flow.slot_labels.values(), *flow.roles.values()]
@@ -154,7 +155,8 @@ def test_the_page_follows_the_conversation_and_the_language_button(page: Any) ->
     page.get_by_role("button", name="Switch to English").click()
     question = press(page, footer.get_by_role("button", name="Who is responsible for my case?"))
     expect(question).to_have_attribute("lang", "en")
-    expect(question.get_by_role("button", name="Research", exact=True)).to_be_visible()
+    research = default_flow().combined["activity"].choices[0].label.en
+    expect(question.get_by_role("button", name=research, exact=True)).to_be_visible()
     expect(html).to_have_attribute("lang", "en")
 
     # Writing in Swedish switches back; a reply that does not tell keeps the language.

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.types import Answer, Choice, Citation, ContactRef, Reply
 from connectors.slack import blocks
 from connectors.slack.text import escape, from_slack, shorten, split
+from tests.activity_question import activity_choices, activity_question
 
 LIVE_MENTION = re.compile(r"<(!channel|!here|!everyone|@U[A-Z0-9]+)[|>]")
 HOSTILE = "<!channel> <!here> <!everyone> <@U0ALICE> &lt;!here&gt; <https://evil.example|click> @channel"
@@ -109,6 +114,24 @@ def test_question_becomes_buttons_with_triage_values() -> None:
     [message] = blocks.render(Reply(kind="question", text="What is it about?", question=question))
     values = [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert values == ["triage:answer:area:research", "triage:answer:area:other"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_kind_of_activity_question_is_a_row_of_whole_buttons(
+    answerer: Any, tmp_path: Path, language: str
+) -> None:
+    """Each choice of the first question is a primary button with its whole label, in one row."""
+    reply = activity_question(answerer, tmp_path, language, "slack")
+    [message] = blocks.render(reply)
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert sections == [f"*{escape(reply.question['text'])}*"]
+    first_row = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    answers = [e for e in first_row if e["value"].startswith("triage:answer:")]
+    assert [(e["text"]["text"], e["value"]) for e in answers] == [
+        (c.label.get(language), f"triage:answer:activity:{c.value}") for c in activity_choices()
+    ]
+    assert all(e["style"] == "primary" for e in answers)
 
 
 def test_many_actions_are_spread_over_rows_of_at_most_25() -> None:

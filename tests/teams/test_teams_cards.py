@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.outbound import EscalationNotice
 from bot.types import Answer, Choice, Citation, ContactRef, Reply
 from connectors.teams import cards, render, welcome
 from knowledge.triage_flow import default_flow
+from tests.activity_question import activity_choices, activity_question
 
 ANSWER = Answer(
     answer="Animal experiments abroad need KI's Animal Welfare Body.",
@@ -115,6 +119,24 @@ def test_question_card_offers_each_choice_as_a_submit_button() -> None:
     ]
     odd = cards.reply_card(Reply("question", "Something unexpected", question=question, actions=given))
     assert texts(odd) == ["Something unexpected"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_the_kind_of_activity_question_card_has_a_button_per_choice(
+    answerer: Any, tmp_path: Path, language: str
+) -> None:
+    reply = activity_question(answerer, tmp_path, language, "teams")
+    card = cards.reply_card(reply)
+    question = reply.question or {}
+    shown = texts(card)
+    assert shown[-2:] == [question["text"], question["help"]]  # no numbered list or typing hint
+    answers = [b for b in buttons(card) if b[1]["action"].startswith("triage:answer:")]
+    assert answers == [
+        (c.label.get(language), {"action": f"triage:answer:activity:{c.value}"}) for c in activity_choices()
+    ]
+    rows = [item for item in card["body"] if item["type"] == "ActionSet"]
+    assert all(len(row["actions"]) <= cards.MAX_BUTTONS_PER_ROW for row in rows) and cards.fits(card)
 
 
 def test_many_buttons_are_split_into_rows() -> None:

@@ -27,6 +27,7 @@ TEXTBOX = '[data-lexical-editor="true"][role=textbox]'
 WELCOME = "Hi, I'm ribot."
 # The way through the assessment the test takes, by slot.
 PATH = {
+    "activity": "research_informal",
     "area": "research",
     "formalised": "no",
     "animals_abroad": "no",
