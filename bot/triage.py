@@ -116,8 +116,9 @@ class Triage:
 
     def answers(self, state: TriageState, given: dict[str, str]) -> Reading:
         """Answers given as slot values (JSON `answers`, buttons): each slot only as given, never another
-        one assumed. A group question answered "none" (`{"concerns": "none"}`, its "None of these" button)
-        is "no" for each of its open slots."""
+        one assumed. A combined question's choice (`{"activity": "course"}`, its button) is the slots it
+        settles that are still open; a group question answered "none" (`{"concerns": "none"}`, its "None of
+        these" button) is "no" for each of its open slots."""
         updates = {s: v for s, v in given.items() if self.valid(s, v)}
         pending = state.pending
         combined = self.combined_open(pending)
