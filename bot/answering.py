@@ -299,10 +299,10 @@ def _asked(units: Units, scope: Scope, unusable: frozenset[str] = frozenset()) -
     # a question in a message that is in scope may be elliptical ("and who receives it?", "still need to tell
     # anyone?"): the classifier's decision on it, with the message around a single one, suffices, without its
     # own closeness to the examples
-    around = in_scope(units.whole, scope)
+    whole_in_scope = in_scope(units.whole, scope)
     for own, blended in candidates:
         read = own if len(candidates) > 1 else blended
-        elliptical = around and own is not units.whole and _lean(read) > scope.margin
+        elliptical = whole_in_scope and own is not units.whole and _lean(read) > scope.margin
         if in_scope(own, scope) or in_scope(blended, scope) or elliptical:
             asked.append(_choice(blended, unusable))
         elif _declinable(own, scope) and _lean(own) < 0:
