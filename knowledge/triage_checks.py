@@ -3,7 +3,7 @@ model of the guidelines and the contact list, and what combined questions may se
 
 from __future__ import annotations
 
-from knowledge.triage_flow import Combined, Flow, FlowError, Ref, matches
+from knowledge.flow_types import Combined, Flow, FlowError, Ref, matches
 
 # Messages the conversation code shows; the flow file must define each, in both languages.
 MESSAGE_KEYS = frozenset(
