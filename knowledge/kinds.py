@@ -116,13 +116,16 @@ def fit(
     labels: Sequence[str], texts: Sequence[str], vectors: np.ndarray, lexical_text: Callable[[str], str]
 ) -> KindModel:
     """Fits the model on the examples (scikit-learn is imported here only)."""
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True)
     plain = [lexical_text(t) for t in texts]
-    lexical = vectorizer.fit_transform(plain).toarray()
-    features = np.hstack([EMBEDDING_WEIGHT * np.asarray(vectors, np.float64), lexical])
+    lexical = vectorizer.fit_transform(plain)
+    # sparse: the words of an example are a few dozen of tens of thousands of columns (half the fitting time)
+    embedding = sparse.csr_matrix(EMBEDDING_WEIGHT * np.asarray(vectors, np.float64))
+    features = sparse.hstack([embedding, lexical]).tocsr()
     regression = LogisticRegression(C=C, max_iter=5000)
     regression.fit(features, list(labels))
     return KindModel(
