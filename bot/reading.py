@@ -285,10 +285,20 @@ def question_parts(raw: str) -> list[str]:
 def without_contact_names(raw: str, model: GuidelineModel) -> str:
     """The text with the names of the bodies it mentions blanked: "the Committee for Ethics and Good
     Research Practice" says nothing about research, nor "the Animal Welfare Body" about animals."""
-    for actor, pattern in _alias_patterns(model):
-        if model.actors[actor].contact:
-            raw = re.compile(pattern.pattern, re.IGNORECASE).sub(" ", raw)
-    return raw
+    return _contact_names(model).sub(" ", raw)
+
+
+_CONTACT_NAMES: dict[int, re.Pattern[str]] = {}
+
+
+def _contact_names(model: GuidelineModel) -> re.Pattern[str]:
+    """One pattern for every alias of a contact, longest first, in any case."""
+    found = _CONTACT_NAMES.get(id(model))
+    if found is None:
+        names = [p.pattern for actor, p in _alias_patterns(model) if model.actors[actor].contact]
+        found = re.compile("|".join(f"(?:{n})" for n in names), re.IGNORECASE)
+        _CONTACT_NAMES[id(model)] = found
+    return found
 
 
 def read(raw: str, model: GuidelineModel) -> Reading:

@@ -39,6 +39,10 @@ def ingest(args: argparse.Namespace) -> int:
     if args.rebuild:
         reset_index(settings.index_dir)
     report = build(settings.index_dir, settings.ribot_sources_dir, progress=not args.quiet)
+    # the example questions' vectors and the classifier of question kinds too: no answering process makes them
+    from knowledge.index import open_retriever
+
+    open_retriever(settings)
     print(f"Index at {settings.index_dir}: {report}")
     return 0
 

@@ -57,14 +57,6 @@ class Glossary:
             return f"{modifier} {head}" if modifier else head
         return None
 
-    def terms_for(self, word: str, language: str) -> str | None:
-        """The guideline words a single user word stands for, if the glossary knows it."""
-        if language == "sv":
-            found = self._lookup(self.swedish, word, swedish=True)
-            if found:
-                return found
-        return self.abbreviations.get(word)
-
     def _plain_name(self, folded: str) -> str:
         for name in self.names:
             folded = folded.replace(name, " the guidelines ")

@@ -90,5 +90,5 @@ class IntentIndex:
         out = []
         for row in best:
             ranked = np.argsort(-row)
-            out.append(tuple((self.names[j], round(float(row[j]), 4)) for j in ranked))
+            out.append(tuple(zip([self.names[j] for j in ranked], row[ranked].tolist(), strict=True)))
         return out

@@ -108,7 +108,7 @@ class KindModel:
         out = []
         for row in self.probabilities(vectors, texts):
             order = np.argsort(-row, kind="stable")
-            out.append(tuple((self.classes[j], round(float(row[j]), 4)) for j in order))
+            out.append(tuple(zip([self.classes[j] for j in order], row[order].tolist(), strict=True)))
         return out
 
 

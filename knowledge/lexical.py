@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
+
 from knowledge.text import tokens
 from knowledge.types import Passage
 
@@ -19,28 +21,31 @@ class BM25:
     def __init__(self, passages: Sequence[Passage], k1: float = 1.2, b: float = 0.6) -> None:
         self.passages = list(passages)
         self.k1, self.b = k1, b
-        self.docs = [Counter(tokens(p.search_text)) for p in self.passages]
-        self.lengths = [sum(d.values()) for d in self.docs]
-        self.avg_length = sum(self.lengths) / max(len(self.lengths), 1)
+        docs = [Counter(tokens(p.search_text)) for p in self.passages]
+        lengths = [sum(d.values()) for d in docs]
+        average = sum(lengths) / max(len(lengths), 1)
         frequency: Counter[str] = Counter()
-        for doc in self.docs:
+        for doc in docs:
             frequency.update(doc.keys())
-        n = len(self.docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
+        n = len(docs)
+        idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
         self.vocabulary = frozenset(frequency)
+        # Each term's weight in each passage that has it, computed once: a query's scores are the sum of its
+        # terms' postings, not a loop over every passage (the example questions number almost two thousand).
+        found: dict[str, tuple[list[int], list[float]]] = {t: ([], []) for t in frequency}
+        for row, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
+            norm = k1 * (1 - b + b * length / average)
+            for term, count in doc.items():
+                found[term][0].append(row)
+                found[term][1].append(idf[term] * count * (k1 + 1) / (count + norm))
+        self._postings = {t: (np.array(rows), np.array(weights)) for t, (rows, weights) in found.items()}
 
-    def scores(self, query: str) -> list[float]:
-        terms = set(tokens(query)) & self.vocabulary
-        out = []
-        for doc, length in zip(self.docs, self.lengths, strict=True):
-            norm = self.k1 * (1 - self.b + self.b * length / self.avg_length)
-            out.append(sum(self.idf[t] * doc[t] * (self.k1 + 1) / (doc[t] + norm) for t in terms if t in doc))
+    def scores(self, query: str) -> np.ndarray:
+        out = np.zeros(len(self.passages))
+        for term in set(tokens(query)) & self.vocabulary:
+            rows, weights = self._postings[term]
+            out[rows] += weights
         return out
-
-    def known_share(self, query: str) -> float:
-        """Share of the query's stemmed content words that occur anywhere in the corpus."""
-        terms = set(tokens(query))
-        return len(terms & self.vocabulary) / len(terms) if terms else 0.0
 
 
 @lru_cache(maxsize=4)

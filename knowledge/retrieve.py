@@ -4,7 +4,6 @@ mapped onto the guidelines' wording)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -16,7 +15,7 @@ from knowledge.intent_index import IntentIndex
 from knowledge.kinds import KindModel
 from knowledge.lexical import bm25_index
 from knowledge.model import GuidelineModel, guideline_model
-from knowledge.text import QUESTION_WORDS, content_words, detect_language
+from knowledge.text import detect_language
 from knowledge.types import Hit, Passage, Retrieval
 
 # Fusion. Each passage gets, with equal weights, its cosine similarity, its BM25 score relative to the best
@@ -27,10 +26,6 @@ from knowledge.types import Hit, Passage, Retrieval
 # dense weight between 0.3 and 0.6 and RRF_K between 10 and 60 gave the same ranking.
 RRF_K = 60
 MAX_FUSED = 2.0  # all four parts at their best; scores are shown divided by it, in [0, 1]
-# Clauses: users often describe their situation ("My postdoc wants to start a project with a lab in Brazil,")
-# before the question ("who does the risk assessment?"); the question part is what must be covered.
-_SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
-_CLAUSES = re.compile(r"(?<=[.!?;:,])\s+|\n+")
 
 
 DENSE_CANDIDATES = 60  # passages ranked by similarity for each question
@@ -55,6 +50,7 @@ class HybridRetriever:
     ) -> None:
         """`vectors`: one unit-length row per passage, in the order of `passages`."""
         self.passages = {p.id: p for p in passages}
+        self._ids = list(self.passages)
         self.bm25 = bm25_index(tuple(passages))
         self.vectors = vectors
         self.encoder = encoder
@@ -75,7 +71,7 @@ class HybridRetriever:
         languages = [detect_language(q) for q in questions]
         expanded = [self.glossary.expand(q, lang) for q, lang in zip(questions, languages, strict=True)]
         vectors = self.encoder.encode(expanded)
-        dense = self._dense(vectors)
+        similarities = vectors @ self.vectors.T  # cosine: all rows have unit length
         intents = (
             self.intents.scores(vectors, expanded, languages) if self.intents else [() for _ in questions]
         )
@@ -83,64 +79,32 @@ class HybridRetriever:
         return [
             replace(self._fuse(q, lang, text, sims, k), intents=near, kinds=kind)
             for q, lang, text, sims, near, kind in zip(
-                questions, languages, expanded, dense, intents, kinds, strict=True
+                questions, languages, expanded, similarities, intents, kinds, strict=True
             )
         ]
 
-    def _dense(self, vectors: np.ndarray) -> list[dict[str, float]]:
-        similarities = vectors @ self.vectors.T  # cosine: all rows have unit length
-        ids = list(self.passages)
-        best = np.argsort(-similarities, axis=1, kind="stable")[:, :DENSE_CANDIDATES]
-        return [{ids[i]: float(row[i]) for i in order} for row, order in zip(similarities, best, strict=True)]
-
-    def _fuse(self, question: str, language: str, expanded: str, sims: dict[str, float], k: int) -> Retrieval:
-        lexical = dict(zip(self.passages, self.bm25.scores(expanded), strict=True))
-        dense_rank = {pid: r for r, pid in enumerate(sorted(sims, key=sims.__getitem__, reverse=True))}
-        lexical_order = sorted((p for p in lexical if lexical[p] > 0), key=lexical.__getitem__, reverse=True)
-        lexical_rank = {pid: r for r, pid in enumerate(lexical_order)}
-        top_lexical = max(lexical.values()) or 1.0
-        fused: dict[str, float] = {}
-        for pid in self.passages:
-            score = 0.5 * sims.get(pid, 0.0) + 0.5 * lexical[pid] / top_lexical
-            score += 0.5 * RRF_K / (RRF_K + dense_rank.get(pid, len(self.passages)))
-            if pid in lexical_rank:
-                score += 0.5 * RRF_K / (RRF_K + lexical_rank[pid])
-            fused[pid] = score
-        best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+    def _fuse(self, question: str, language: str, expanded: str, sims: np.ndarray, k: int) -> Retrieval:
+        """Each passage's fused score (see the weights above), over all passages at once."""
+        n = len(self._ids)
+        ranked = np.argsort(-sims, kind="stable")[:DENSE_CANDIDATES]
+        dense = np.zeros(n)
+        dense[ranked] = sims[ranked]
+        dense_rank = np.full(n, float(n))
+        dense_rank[ranked] = np.arange(len(ranked))
+        lexical = self.bm25.scores(expanded)
+        found = np.flatnonzero(lexical > 0)
+        lexical_order = found[np.argsort(-lexical[found], kind="stable")]
+        lexical_rrf = np.zeros(n)
+        lexical_rrf[lexical_order] = 0.5 * RRF_K / (RRF_K + np.arange(len(lexical_order)))
+        top_lexical = float(lexical.max()) if n and lexical.max() > 0 else 1.0
+        fused = 0.5 * dense + 0.5 * lexical / top_lexical + 0.5 * RRF_K / (RRF_K + dense_rank) + lexical_rrf
         hits = tuple(
             Hit(
-                passage=self.passages[pid],
-                score=round(min(1.0, fused[pid] / MAX_FUSED), 4),
-                dense=sims.get(pid, 0.0),
-                lexical=lexical[pid],
+                passage=self.passages[self._ids[i]],
+                score=round(min(1.0, float(fused[i]) / MAX_FUSED), 4),
+                dense=float(dense[i]),
+                lexical=float(lexical[i]),
             )
-            for pid in best
+            for i in np.argsort(-fused, kind="stable")[:k]
         )
-        return Retrieval(
-            query=question,
-            language=language,
-            hits=hits,
-            coverage=self._coverage(question, language),
-            expanded=expanded,
-        )
-
-    def _coverage(self, question: str, language: str) -> float:
-        """Share of the subject words that the guidelines (or the glossary) know, for the best-covered
-        sentence, or clause of two subject words or more: a greeting, an instruction or a description of the
-        user's situation around a real question does not hide it."""
-        clauses = [c for c in _CLAUSES.split(question) if len(self._subject(c, language)) >= 2]
-        parts = [*_SENTENCES.split(question), *clauses]
-        return max((self._sentence_coverage(c, language) for c in parts), default=0.0)
-
-    def _subject(self, text: str, language: str) -> list[str]:
-        return [w for w in content_words(text, language) if w not in QUESTION_WORDS]
-
-    def _sentence_coverage(self, sentence: str, language: str) -> float:
-        subject = self._subject(sentence, language)
-        if not subject:
-            return 0.0
-        known = 0
-        for word in subject:
-            terms = self.glossary.terms_for(word, language) or ""
-            known += bool(self.bm25.known_share(f"{word} {terms}") > 0)
-        return known / len(subject)
+        return Retrieval(query=question, language=language, hits=hits, expanded=expanded)

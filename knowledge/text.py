@@ -13,9 +13,6 @@ _WORD = re.compile(r"[a-zåäöéü0-9]+(?:[-/][a-zåäöéü0-9]+)*", re.IGNORE
 _WORDS = yaml.safe_load((Path(__file__).parent / "data" / "words.yaml").read_text(encoding="utf-8"))
 STOPWORDS = frozenset(_WORDS["english_stopwords"].split())
 
-# Words that carry the question's form, not its subject: never counted as unknown.
-QUESTION_WORDS = frozenset(_WORDS["question_words"].split())
-
 _SUFFIXES = (
     ("isations", "is"),
     ("izations", "is"),

@@ -47,7 +47,6 @@ class Retrieval:
     query: str
     language: str
     hits: tuple[Hit, ...]
-    coverage: float  # share of the question's content words the knowledge base knows
     expanded: str = ""  # the question in the guidelines' words (glossary applied)
     # (label, similarity) of the nearest labelled example questions, best first: intent ids,
     # `out:<kind>` for kinds the guidelines do not answer, `handover` for requests for a person
