@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,21 @@ def _in_length_order(texts: list[str], lengths: list[int]) -> list[list[int]]:
     """Indices of `texts` in batches of similar length."""
     order = sorted(range(len(texts)), key=lengths.__getitem__)
     return [order[start : start + BATCH] for start in range(0, len(order), BATCH)]
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """numpy's BLAS on one thread while ribot answers: its products are a question's vectors against a few
+    thousand rows, too small to share out, and its threads waking beside ONNX Runtime's made the rest of an
+    answer take two thirds of the embedding's time instead of a third (measured on 2 cores). A context, so
+    that other work in the same process keeps its own threads; entering it costs microseconds."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 class OnnxEncoder:

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -46,13 +47,16 @@ def terms(text: str) -> list[str]:
     """What the tf-idf part counts: words, word pairs, and the 3-5 letter pieces of each word (marked "#"),
     which a misspelt word or another Swedish ending still shares with the examples."""
     words = TOKEN.findall(text.lower())
-    pieces = [
-        f"#{padded[i : i + n]}"
-        for padded in (f" {w} " for w in words)
-        for n in CHARACTERS
-        for i in range(max(1, len(padded) - n + 1))
-    ]
+    pieces = [piece for word in words for piece in _pieces(word)]
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)] + pieces
+
+
+@lru_cache(maxsize=8192)
+def _pieces(word: str) -> tuple[str, ...]:
+    """The pieces of one word, padded with a space at each end as scikit-learn's "char_wb" pads them; the
+    same words come back in question after question."""
+    padded = f" {word} "
+    return tuple(f"#{padded[i : i + n]}" for n in CHARACTERS for i in range(max(1, len(padded) - n + 1)))
 
 
 @dataclass(frozen=True)

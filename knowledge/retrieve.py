@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from knowledge.embedding import one_blas_thread
 from knowledge.glossary import Glossary, glossary
 from knowledge.intent_index import IntentIndex
 from knowledge.kinds import KindModel
@@ -68,6 +69,10 @@ class HybridRetriever:
     def search_many(self, questions: list[str], k: int = 5) -> list[Retrieval]:
         if not questions:
             return []
+        with one_blas_thread():
+            return self._search(questions, k)
+
+    def _search(self, questions: list[str], k: int) -> list[Retrieval]:
         languages = [detect_language(q) for q in questions]
         expanded = [self.glossary.expand(q, lang) for q, lang in zip(questions, languages, strict=True)]
         vectors = self.encoder.encode(expanded)
