@@ -81,17 +81,18 @@ class Reading:
         return list(dict.fromkeys(m.actor for m in self.mentions if m.actor != self.asker))
 
 
-_PATTERNS: dict[int, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+_PATTERNS: dict[int, tuple[tuple[str, str, re.Pattern[str]], ...]] = {}
 
 
-def _alias_patterns(model: GuidelineModel) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _alias_patterns(model: GuidelineModel) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     cached = _PATTERNS.get(id(model))
     if cached is not None:
         return cached
     pairs = [(alias, actor.id) for actor in model.actors.values() for alias in actor.aliases]
     pairs.sort(key=lambda pair: -len(pair[0]))
     built = tuple(
-        (actor, re.compile(rf"(?<![\w-]){re.escape(alias)}(?:s|en|et|n)?(?![\w-])")) for alias, actor in pairs
+        (actor, alias, re.compile(rf"(?<![\w-]){re.escape(alias)}(?:s|en|et|n)?(?![\w-])"))
+        for alias, actor in pairs
     )
     _PATTERNS[id(model)] = built
     return built
@@ -106,7 +107,9 @@ def mentions(text: str, model: GuidelineModel) -> list[Mention]:
     spans = _sentences(text)
     taken: list[tuple[int, int]] = []
     found: list[Mention] = []
-    for actor, pattern in _alias_patterns(model):
+    for actor, alias, pattern in _alias_patterns(model):
+        if alias not in text:  # what the pattern needs, checked without a regular expression
+            continue
         for match in pattern.finditer(text):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
@@ -295,7 +298,7 @@ def _contact_names(model: GuidelineModel) -> re.Pattern[str]:
     """One pattern for every alias of a contact, longest first, in any case."""
     found = _CONTACT_NAMES.get(id(model))
     if found is None:
-        names = [p.pattern for actor, p in _alias_patterns(model) if model.actors[actor].contact]
+        names = [p.pattern for actor, _, p in _alias_patterns(model) if model.actors[actor].contact]
         found = re.compile("|".join(f"(?:{n})" for n in names), re.IGNORECASE)
         _CONTACT_NAMES[id(model)] = found
     return found

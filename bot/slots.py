@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from bot import slot_cues as lex
 from bot.slot_cues import Cue
@@ -46,8 +47,21 @@ def _negated(text: str, start: int, end: int) -> bool:
     return bool(lex.TRAILING_NEGATION.search(following))
 
 
+@lru_cache(maxsize=256)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _could_match(text: str, found: list[Cue]) -> bool:
+    """Whether any of the cues' patterns occurs at all: one search in place of one per cue, for the many
+    texts that name none of them."""
+    return bool(_any_of(tuple(c.pattern.pattern for c in found)).search(text))
+
+
 def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
     """Whether `text` holds an affirmed and/or a negated instance of any of the cues."""
+    if not _could_match(text, found):
+        return False, False
     affirmed = negated = False
     for cue in found:
         for match in cue.matches(text):
@@ -59,11 +73,13 @@ def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
 
 
 def _present(text: str, found: list[Cue]) -> bool:
-    return any(c.matches(text) for c in found)
+    return _could_match(text, found) and any(c.matches(text) for c in found)
 
 
 def _score(text: str, found: list[Cue]) -> float:
     total = 0.0
+    if not _could_match(text, found):
+        return total
     # Negation elsewhere is not applied ("no agreement for our research" is still about research); a word
     # denied itself is ("we are neither researchers nor teachers").
     for cue in found:
