@@ -13,7 +13,15 @@ from bot.followup import Context, follow_up, with_context, with_referent
 from bot.inputs import MAX_QUESTION_CHARS, clean_question
 from bot.knowledge_base import KnowledgeBase
 from bot.passage_answer import answers_from_other_document, passage_answer
-from bot.reading import Reading, asks_for_a_text, footnotes_named, forms_ruled_out, read, sentences_of
+from bot.reading import (
+    Reading,
+    about_the_asker,
+    asks_for_a_text,
+    footnotes_named,
+    forms_ruled_out,
+    read,
+    sentences_of,
+)
 from bot.selection import Selection, correct, resolve_generic, select, unresolvable
 from bot.types import Answer
 from knowledge.model import CONCERN, GuidelineModel
@@ -218,7 +226,7 @@ def _unit_texts(text: str, reading: Reading) -> tuple[list[str], list[str]]:
     parts = [] if list(reading.parts) == [text] else list(reading.parts)
     sentences = sentences_of(text)
     others = [s for s in sentences if s not in parts] if len(sentences) > 1 else []
-    return parts, others
+    return about_the_asker(parts, reading), others
 
 
 def _what_is_asked(text: str) -> str:

@@ -80,6 +80,15 @@ class Reading:
         """Actors the question names, other than the asker, in order."""
         return list(dict.fromkeys(m.actor for m in self.mentions if m.actor != self.asker))
 
+    @property
+    def subjects(self) -> list[str]:
+        """Whom a "what is/does X?" question is about: the actors named in its questions; else the asker,
+        whom "what is my role?" is about; else the actors named in its other sentences."""
+        spans = _sentences(self.text)
+        questions = [m.actor for m in self.mentions if "?" in self.text[slice(*spans[m.sentence])]]
+        asked = [a for a in dict.fromkeys(questions) if a != self.asker]
+        return asked or ([self.asker] if self.asker else self.named)
+
 
 _PATTERNS: dict[int, tuple[tuple[str, str, re.Pattern[str]], ...]] = {}
 
@@ -302,6 +311,21 @@ def _contact_names(model: GuidelineModel) -> re.Pattern[str]:
         found = re.compile("|".join(f"(?:{n})" for n in names), re.IGNORECASE)
         _CONTACT_NAMES[id(model)] = found
     return found
+
+
+# "me" and "my", not "I": "what is asked of me?" is about the asker, "who do I tell?" about what they do
+_FIRST_PERSON = re.compile(r"\b(?:me|my|mine|myself|mig|min|mitt|mina)\b", re.IGNORECASE)
+
+
+def about_the_asker(parts: list[str], reading: Reading) -> list[str]:
+    """Questions that speak of the asker ("what is asked of me?") in a message that says who they are in
+    another sentence, read with that sentence: who "me" is decides what is asked."""
+    said = next((m for m in reading.mentions if m.actor == reading.asker), None)
+    if said is None:
+        return parts
+    start, end = _sentences(reading.text)[said.sentence]
+    intro = reading.text[start:end].strip()
+    return [f"{intro} {p}" if _FIRST_PERSON.search(p) and intro not in p.lower() else p for p in parts]
 
 
 def read(raw: str, model: GuidelineModel) -> Reading:

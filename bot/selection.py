@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from bot.reading import Claim, Reading
-from knowledge.model import Clause, ClauseRef, GuidelineModel, Scope
+from knowledge.model import Actor, Clause, ClauseRef, GuidelineModel, Scope
 from knowledge.triage_flow import Flow
 
 
@@ -131,8 +131,8 @@ def _intent_of(model: GuidelineModel, clause_id: str) -> str | None:
 def unresolvable(reading: Reading, model: GuidelineModel) -> frozenset[str]:
     """Intents that only say what kind of thing is asked and that this message gives nothing to resolve:
     "what is it?" when it names no one whose description the model has."""
-    about = reading.named or ([reading.asker] if reading.asker else [])
-    return frozenset() if any(model.actors[a].describe for a in about) else frozenset({"what_is_actor"})
+    described = any(model.actors[a].describe for a in reading.subjects)
+    return frozenset() if described else frozenset({"what_is_actor"})
 
 
 def resolve_generic(
@@ -141,9 +141,7 @@ def resolve_generic(
     """Intents that only say what kind of thing is asked get their subject from the question (the actor
     it names, the concern it describes) or from the conversation's previous answer."""
     if intent == "what_is_actor":
-        about = reading.named or ([reading.asker] if reading.asker else [])
-        described = [model.actors[a].describe for a in about if model.actors[a].describe]
-        return [f"clause:{c}" for c in described[:2] if c]
+        return [f"clause:{c}" for c in _described([model.actors[a] for a in reading.subjects])]
     if intent == "contact_generic":
         by_concern = [c.intent for slot, c in flow.concerns.items() if reading.slots.get(slot) == "yes"]
         if by_concern:
@@ -153,6 +151,13 @@ def resolve_generic(
             return [f"clause:{named[0]}"]
         return _contact_intent_for(previous, model) or ["support"]
     return [intent]
+
+
+def _described(actors: list[Actor]) -> list[str]:
+    """What the text says the actors are or do: each one's description, then what else it asks of them;
+    three clauses at most, so that the answer stays about the ones asked of."""
+    found = [a.describe for a in actors if a.describe] + [c for a in actors for c in a.duties]
+    return list(dict.fromkeys(found))[:3]
 
 
 CONTACT_INTENTS = ("support", "ethics_contact", "security_contact", "animals", "escalate")

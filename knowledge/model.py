@@ -46,6 +46,7 @@ class Actor:
     advisory: bool = False
     reached_via: tuple[str, ...] = ()
     describe: str | None = None  # the clause that says what this actor does
+    duties: tuple[str, ...] = ()  # further clauses that ask something of this actor, in the text's order
     next: str | None = None  # the contact after this one, when this one is the asker
     path: str | None = None  # a clause that gives this actor a way of its own
     same_as_not: str | None = None  # an actor it is often taken for
@@ -188,6 +189,7 @@ def _actor(aid: str, raw: Mapping[str, Any]) -> Actor:
         advisory=bool(raw.get("advisory", False)),
         reached_via=tuple(raw.get("reached_via", [])),
         describe=raw.get("describe"),
+        duties=tuple(raw.get("duties", [])),
         next=raw.get("next"),
         path=raw.get("path"),
         same_as_not=raw.get("same_as_not"),
@@ -314,7 +316,7 @@ def check(model: GuidelineModel) -> None:
         if predicate.answer not in model.intents:
             raise ModelError(f"predicate {predicate.id}: unknown intent {predicate.answer!r}")
     for actor in model.actors.values():
-        for ref in (actor.describe, actor.path):
+        for ref in (actor.describe, actor.path, *actor.duties):
             if ref is not None and ref not in model.clauses:
                 raise ModelError(f"actor {actor.id}: unknown clause {ref!r}")
 

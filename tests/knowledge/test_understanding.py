@@ -142,6 +142,35 @@ def test_askers_are_not_sent_to_themselves_and_get_their_own_way(
     assert never not in ids and expected in ids, ids
 
 
+
+@pytest.mark.parametrize(
+    ("question", "fact", "absent"),
+    [
+        (
+            "Quick intro: I became head of department in August. What does this document expect from me?",
+            "ultimate responsibility",
+            "purpose of the guidelines",
+        ),
+        (
+            "I serve as a dean at KI. What part do the guidelines give me?",
+            "deans shall regularly discuss",
+            "purpose of the guidelines",
+        ),
+        (
+            # the researchers named in passing are not whom "my role" is about
+            "I run a department where individual researchers have many partners abroad. I want to get this "
+            "right as head of department. What is my role?",
+            "head of department has the ultimate responsibility",
+            "individual researcher/supervisor",
+        ),
+    ],
+)
+def test_an_asker_asking_about_their_own_part_gets_what_the_text_asks_of_their_role(
+    answerer: Any, question: str, fact: str, absent: str
+) -> None:
+    text = lead(answerer.ask(question))
+    assert fact in text.lower() and absent not in text.lower(), text
+
 @pytest.mark.parametrize(
     ("question", "fact"),
     [
