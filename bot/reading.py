@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot import slots as slot_reader
-from knowledge.model import GuidelineModel
+from knowledge.model import GuidelineModel, Predicate
 
 _SENTENCE = re.compile(r"(?:[^.?!;\n]|\.(?=\d))+[.?!;\n]*")  # "7.5 credits" is one sentence
 # Someone saying who they are: "I'm a head of department", "I work in the administrative support team",
@@ -147,6 +147,9 @@ def claims(text: str, found: list[Mention], who: str | None, model: GuidelineMod
     others = [m for m in found if m.actor != who]
     out: list[Claim] = []
     for predicate in model.predicates.values():
+        if predicate.between_look_alikes:
+            out += [c for c in _taken_for(text, found, predicate, model) if c not in out]
+            continue
         for cue in predicate.cues:
             for match in cue.finditer(text):
                 actor = _subject(text, match.start(), match.end(), others, spans)
@@ -156,6 +159,21 @@ def claims(text: str, found: list[Mention], who: str | None, model: GuidelineMod
                 claim = Claim(actor, predicate.id, bool(_NEGATION.search(window)))
                 if claim not in out:
                     out.append(claim)
+    return out
+
+
+def _taken_for(text: str, found: list[Mention], predicate: Predicate, model: GuidelineModel) -> list[Claim]:
+    """An actor equated with the one it is often taken for, in one sentence ("my main supervisor counts as
+    the immediate supervisor", "is my PhD supervisor the immediate supervisor?"), asked or presumed alike."""
+    spans = _sentences(text)
+    out = []
+    for mention in found:
+        other = model.actors[mention.actor].same_as_not
+        if other is None or not any(m.actor == other and m.sentence == mention.sentence for m in found):
+            continue
+        sentence = text[slice(*spans[mention.sentence])]
+        if any(cue.search(sentence) for cue in predicate.cues):
+            out.append(Claim(mention.actor, predicate.id))
     return out
 
 

@@ -78,7 +78,7 @@ def correct(
     wrong = _contradicts(claim, reading, model, flow)
     if wrong is None:
         return None
-    if claim.actor in model.notes and claim.predicate == "told":
+    if claim.actor in model.notes and claim.predicate in ("told", "same_as"):
         return Correction(model.notes[claim.actor].get(language), [], predicate.answer)
     text = (predicate.confirmed if claim.negated and predicate.confirmed else predicate.correction).get(
         language
@@ -112,6 +112,8 @@ def _contradicts(claim: Claim, reading: Reading, model: GuidelineModel, flow: Fl
             answer = (actor.describe and _intent_of(model, actor.describe)) or answer
         case "directly":
             wrong = bool(actor.reached_via)
+        case "same_as":
+            wrong = actor.same_as_not is not None
         case _:
             wrong = False
     return answer if wrong else None

@@ -68,7 +68,7 @@ def grid(kb: KnowledgeBase, inside: list[str], outside: list[str]) -> list[Point
     remembering = Remembering(kb)
     points = []
     for floor in np.arange(0.50, 0.80, 0.04):
-        for margin in np.arange(-0.3, 0.35, 0.1):
+        for margin in np.arange(-0.3, 0.65, 0.1):
             scope = Scope(round(float(floor), 2), round(float(margin), 2))
             answerer = Answerer(remembering, scope)
             answered = sum(a.grounded for a in answerer.ask_many(inside)) / max(len(inside), 1)

@@ -18,7 +18,8 @@ from knowledge.text import SWEDISH_STOPWORDS, fold, words
 GLOSSARY_FILE = Path(__file__).parent / "data" / "glossary.yaml"
 _SWEDISH_ENDINGS = ("arna", "erna", "orna", "en", "et", "na", "ar", "er", "or", "n", "t")
 # KI staff write Swedish terms into English questions ("report to the prefekt?"); a Swedish word this long
-# is not also an English one (shorter ones are: "chef", "land", "labb"), so its English terms are added.
+# is not also an English one (shorter ones are: "chef", "land", "labb"), so its English terms are added; so
+# are those of a Swedish phrase ("närmaste chef").
 MIXED_IN_LENGTH = 6
 
 
@@ -73,6 +74,7 @@ class Glossary:
             extra += [
                 self.swedish[w] for w in words(folded) if len(w) >= MIXED_IN_LENGTH and w in self.swedish
             ]
+            extra += [self.swedish[p] for p in self.swedish if " " in p and f" {p} " in f" {folded} "]
             return " ".join([re.sub(r"\s+", " ", folded).strip(), *extra]).strip()
         for phrase in (p for p in self.swedish if " " in p and p in folded):
             folded = folded.replace(phrase, f" {self.swedish[phrase]} ")

@@ -103,6 +103,9 @@ class Predicate:
     answer: str  # the intent whose clauses state what the guidelines do say
     correction: Text
     confirmed: Text | None = None
+    # said of an actor only in a sentence that also names the actor it is taken for ("is my main supervisor
+    # the immediate supervisor?"): the identity words are too common to count anywhere else
+    between_look_alikes: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,7 @@ def _predicate(pid: str, raw: Mapping[str, Any]) -> Predicate:
         answer=str(raw["answer"]),
         correction=_text(raw["correction"]),
         confirmed=_text(confirmed) if confirmed else None,
+        between_look_alikes=bool(raw.get("between_look_alikes", False)),
     )
 
 

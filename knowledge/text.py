@@ -93,7 +93,10 @@ def detect_language(text: str) -> str:
     if not found:
         return "en"
     swedish = sum(1 for w in found if w in _SWEDISH_HINTS or any(ch in w for ch in "åäö"))
-    return "sv" if swedish / len(found) >= 0.25 else "en"
+    # an English question that names a Swedish body ("What does Säkerhetsforum do?") has more English
+    # function words than Swedish words; a Swedish one that borrows an English term has fewer
+    english = sum(1 for w in found if w in _ENGLISH_HINTS and w not in _SWEDISH_HINTS)
+    return "sv" if swedish / len(found) >= 0.25 and swedish > english else "en"
 
 
 _ENGLISH_HINTS = frozenset(

@@ -142,7 +142,6 @@ def test_askers_are_not_sent_to_themselves_and_get_their_own_way(
     assert never not in ids and expected in ids, ids
 
 
-
 @pytest.mark.parametrize(
     ("question", "fact", "absent"),
     [
@@ -170,6 +169,7 @@ def test_an_asker_asking_about_their_own_part_gets_what_the_text_asks_of_their_r
 ) -> None:
     text = lead(answerer.ask(question))
     assert fact in text.lower() and absent not in text.lower(), text
+
 
 @pytest.mark.parametrize(
     ("question", "fact"),
@@ -231,6 +231,9 @@ def test_every_part_of_a_question_is_answered(answerer: Any) -> None:
         ("Which Chinese universities are we forbidden to work with?", "no list of countries"),
         ("Can you draft the cooperation agreement with our partner for me?", "does not write"),
         ("What is the mobile number of the scientific ombudsman?", "name no people"),
+        ("Do outgoing exchange students need a medical check before they leave?", "health requirements"),
+        ("Is it fine to accept a paid advisory role at a company in Singapore?", "secondary employment"),
+        ("In which system do we log an MoU once both sides have signed?", "registered"),
     ],
 )
 def test_near_misses_are_declined_with_a_reason(answerer: Any, question: str, reason: str) -> None:
@@ -256,6 +259,46 @@ def test_a_scope_the_text_states_is_respected(answerer: Any) -> None:
 )
 def test_casual_phrasings_are_answered(answerer: Any, question: str) -> None:
     assert answerer.ask(question).grounded
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who covers the insurance of our exchange students while they are in Japan?",
+        "Which scholarships can our doctoral students get for a stay abroad?",
+    ],
+)
+def test_a_near_miss_that_resembles_several_unanswered_kinds_is_declined(
+    answerer: Any, question: str
+) -> None:
+    """Its probability is spread over the kinds it resembles, none of them alone above the answerable
+    kind it shares words with."""
+    assert not answerer.ask(question).grounded
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My PhD supervisor counts as the immediate supervisor, so she gets my risk assessment, yes?",
+        "Is 'immediate supervisor' in the guidelines the same person as my huvudhandledare?",
+    ],
+)
+def test_an_academic_supervisor_equated_with_the_immediate_supervisor_is_set_apart(
+    answerer: Any, question: str
+) -> None:
+    text = lead(answerer.ask(question))
+    assert text.startswith("In the guidelines the immediate supervisor is the line manager"), text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What does Säkerhetsforum actually do?", "Who reports to the prefekt after a course risk assessment?"],
+)
+def test_an_english_question_naming_a_swedish_body_is_answered_in_english(
+    answerer: Any, question: str
+) -> None:
+    answer = answerer.ask(question)
+    assert answer.grounded and answer.language == "en", answer.answer
 
 
 def test_swedish_gets_a_swedish_lead_and_swedish_contacts(answerer: Any) -> None:
