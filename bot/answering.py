@@ -145,7 +145,7 @@ class Answerer:
         reading = _with_concerns(with_context(reading, context), self.concern_of, units)
         asked, outside = _asked(units, self.scope, unresolvable(reading, self.model))
         asked = [*self._footnotes(raw), *asked]
-        asked = _for_the_asker(_for_the_concern(asked, reading.slots, self.concern_of), reading, self.model)
+        asked = _for_the_concern(asked, reading.slots, self.concern_of)
         corrections = [
             c for c in (correct(x, reading, self.model, language, self.flow) for x in reading.claims) if c
         ]
@@ -158,11 +158,8 @@ class Answerer:
                 wants_person=_wants_person(whole, self.scope),
             )
         previous = list(context.clauses) if context else []
-        intents = list(
-            dict.fromkeys(
-                g for i in asked for g in resolve_generic(i, reading, self.model, previous, self.flow)
-            )
-        )
+        resolved = [g for i in asked for g in resolve_generic(i, reading, self.model, previous, self.flow)]
+        intents = list(dict.fromkeys(_for_the_asker(resolved, reading, self.model)))
         facts = [c.answer for c in corrections if c.answer and c.answer not in intents]
         selections = [self._select(i, reading) for i in intents]
         selections += [replace(self._select(i, reading), from_correction=True) for i in dict.fromkeys(facts)]

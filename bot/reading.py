@@ -12,10 +12,13 @@ from knowledge.model import GuidelineModel, Predicate
 
 _SENTENCE = re.compile(r"(?:[^.?!;\n]|\.(?=\d))+[.?!;\n]*")  # "7.5 credits" is one sentence
 # Someone saying who they are: "I'm a head of department", "I work in the administrative support team",
-# "as the network coordinator", "jag är prefekt". The role must follow within a few words.
+# "as the network coordinator", "we are the admin support", "jag är prefekt". The role must follow within a
+# few words.
 _SELF = re.compile(
     r"(?:\b(?:i am|i'm|im|i work|i'm working|i sit|i serve|i lead|i chair|my role is|my job is|i'm part of|"
-    r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är)\b[^.?!;,]{0,30}"
+    r"we are|we're|we work|we sit|"
+    r"jag är|jag jobbar|jag arbetar|jag sitter|jag leder|min roll är|vi är|vi jobbar|vi arbetar|vi sitter"
+    r")\b[^.?!;,]{0,30}"
     r"|\bas (?:a |an |the |one of the )?(?:member of (?:a |an |the )?)?|^\s*som |\bi egenskap av |^\s*(?:i|jag) )$"
 )
 # "I'm a PhD student and my supervisor ...": the role after the conjunction and a possessive is someone
@@ -128,11 +131,18 @@ def mentions(text: str, model: GuidelineModel) -> list[Mention]:
     return sorted(found, key=lambda m: m.start)
 
 
+# "Ombudsman here.", "hi, admin support here": the role, then "here", opening its sentence
+_HERE = re.compile(r"^\W*(?:(?:hi|hello|hej)\W+)?(?:the |your |our |ki's |ki:s )?$")
+_HERE_AFTER = re.compile(r"^\s*(?:here|här)\b")
+
+
 def asker(text: str, found: list[Mention]) -> str | None:
     spans = _sentences(text)
     for mention in found:
         start = spans[mention.sentence][0]
         before = text[start : mention.start]
+        if _HERE.search(before) and _HERE_AFTER.search(text[mention.end :]):
+            return mention.actor
         said = _SELF.search(before)
         gap = before[said.start() :] if said else ""
         if said and not _RELATIVE.search(gap.split(" ", 2)[-1]) and not _CLAUSE_JOIN.search(gap):

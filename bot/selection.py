@@ -188,9 +188,11 @@ def asker_path(
     if reading.asker is None:
         return []
     actor = model.actors[reading.asker]
-    if not actor.path or any(c.id == actor.path for c in clauses):
+    if not actor.path:
         return []
     path = model.clauses[actor.path]
     routed_to_self = actor.contact is not None and actor.contact in contacts
-    concerned = bool(set(path.contacts) & set(contacts))
-    return [path] if routed_to_self or concerned else []
+    if routed_to_self:  # their own way comes first, even where the answer would mention it later
+        return [path]
+    answered = any(c.id == actor.path for c in clauses)
+    return [path] if not answered and set(path.contacts) & set(contacts) else []

@@ -143,6 +143,25 @@ def test_askers_are_not_sent_to_themselves_and_get_their_own_way(
 
 
 @pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        (
+            "Ombudsman here. A lecturer came to me with an ethics problem about a partner in Brazil that goes "
+            "beyond advice. Is there anywhere I can take it?",
+            "The coordinator or the scientific ombudsman may, where necessary, escalate",
+        ),
+        (
+            "We are the administrative support team of a clinical department. What is our part when a "
+            "researcher needs help with a risk assessment?",
+            "The department's administrative support team is where employees",
+        ),
+    ],
+)
+def test_an_asker_with_a_way_of_their_own_is_told_it_first(answerer: Any, question: str, first: str) -> None:
+    assert lead(answerer.ask(question)).startswith(first)
+
+
+@pytest.mark.parametrize(
     ("question", "fact", "absent"),
     [
         (
