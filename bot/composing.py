@@ -4,7 +4,7 @@ in the order to try them. All wording comes from the model of the guidelines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.knowledge_base import KnowledgeBase
 from bot.reading import Reading
@@ -120,6 +120,13 @@ def _used_clauses(u: Understanding, path: list[Clause]) -> list[Clause]:
     return list({c.id: c for c in clauses}.values())
 
 
+def _titled(citations: list[Citation], model: GuidelineModel, language: str) -> list[Citation]:
+    """The guidelines' section titles in the answer's language (their quotes stay in the original)."""
+    return [
+        replace(c, title=model.title(c.section, language)) if c.document == MAIN_DOC else c for c in citations
+    ]
+
+
 def _citations(clauses: list[Clause], whole: Retrieval, kb: KnowledgeBase, score: float) -> list[Citation]:
     """The passages the lead rests on, then the best other passages found, then the footnotes they cite."""
     quoted: list[tuple[Citation, Passage]] = []
@@ -183,7 +190,7 @@ def compose(u: Understanding, units: list[Retrieval], kb: KnowledgeBase) -> Answ
     return Answer(
         answer=f"{lead}\n\n{notice}" if notice else lead,
         grounded=True,
-        citations=tuple(_citations(clauses, units[0], kb, score)),
+        citations=tuple(_titled(_citations(clauses, units[0], kb, score), model, u.language)),
         contacts=tuple(_contacts(u, clauses, model)),
         language=u.language,
         offer_assessment=any(s.undetermined for s in u.selections),

@@ -5,6 +5,7 @@ who is responsible, who is told and who decides; it never approves or rejects an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.routing import order_contacts
@@ -51,19 +52,19 @@ def _statement_clauses(flow: Flow, known: dict[str, str], model: GuidelineModel)
     return list({c.id: c for c in found}.values())
 
 
-def _citations(flow: Flow, clauses: list[Clause], model: GuidelineModel) -> list[dict[str, Any]]:
+def _citations(
+    flow: Flow, clauses: list[Clause], model: GuidelineModel, language: str
+) -> list[dict[str, Any]]:
     """Each clause's sentence verbatim, the footnotes its passage points to, then the risk areas (3.1)."""
     footnotes = {c.section: c for c in model.clauses.values() if c.section.startswith("fn")}
     cited: dict[tuple[str, str], Citation] = {}
     for clause in clauses:
-        title = model.section_titles.get(clause.section, clause.section)
-        cited.setdefault((clause.section, clause.quote), Citation(clause.section, title, clause.quote, 1.0))
+        cited.setdefault((clause.section, clause.quote), Citation(clause.section, "", clause.quote, 1.0))
         for note in clause.footnotes:
-            text = footnotes[note]
-            cited.setdefault((note, text.quote), Citation(note, model.section_titles[note], text.quote, 1.0))
+            cited.setdefault((note, footnotes[note].quote), Citation(note, "", footnotes[note].quote, 1.0))
     for citation in flow.risk_citations:
         cited.setdefault((citation.section, citation.quote), citation)
-    return [c.to_json() for c in cited.values()]
+    return [replace(c, title=model.title(c.section, language)).to_json() for c in cited.values()]
 
 
 def _contacts(
@@ -99,7 +100,7 @@ def build_outcome(flow: Flow, known: dict[str, str], language: str = "en") -> di
             for a in flow.risk_areas
         ],
         "statements": [{"id": c.id, "text": c.lead.get(language), "sections": [c.section]} for c in clauses],
-        "citations": _citations(flow, clauses, model),
+        "citations": _citations(flow, clauses, model, language),
         "rule": _rule(flow, known, model) or (clauses[0].id if clauses else None),
         "slots": {slot: known[slot] for slot in flow.slots if slot in known},
         "language": language,

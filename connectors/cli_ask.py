@@ -75,13 +75,26 @@ def _answer_stream(answerer: Answerer, as_json: bool) -> list[Answer]:
     return answerer.ask_many(lines if as_json else [q for q in lines if q.strip()])
 
 
+TERMINAL_WORDS = {
+    "en": {"section": "Section", "contacts": "Who can help, in order"},
+    "sv": {"section": "Avsnitt", "contacts": "Vem som kan hjälpa, i tur och ordning"},
+}
+
+
 def render(answer: Answer) -> str:
     """A readable answer for a terminal."""
+    words = TERMINAL_WORDS.get(answer.language, TERMINAL_WORDS["en"])
+    section = words["section"]  # footnotes and the document data carry their own label in their title
     out = [textwrap.fill(answer.answer, 100)]
     for n, c in enumerate(answer.citations, 1):
-        out.append(f"\n[{n}] Section {c.section}, {c.title}:")
+        where = (
+            c.title
+            if c.section == "meta" or c.section.startswith("fn")
+            else f"{section} {c.section}, {c.title}"
+        )
+        out.append(f"\n[{n}] {where}:")
         out.append(textwrap.indent(textwrap.fill(c.quote, 96), "    "))
     if answer.contacts:
-        out.append("\nWho can help, in order:")
+        out.append(f"\n{words['contacts']}:")
         out.extend(f"  {n}. {c.name}: {c.why}" for n, c in enumerate(answer.contacts, 1))
     return "\n".join(out) + "\n"

@@ -128,7 +128,13 @@ class GuidelineModel:
     notes: dict[str, Text]
     situation_words: frozenset[str] = frozenset()
     section_titles: dict[str, str] = field(default_factory=dict)
+    translated_titles: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> section -> title
     concerns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slot -> worries told in own words
+
+    def title(self, section: str, language: str) -> str:
+        """A section's title in `language` where the model has it, else as the document has it."""
+        english = self.section_titles.get(section, section)
+        return self.translated_titles.get(language, {}).get(section, english)
 
     def examples(self) -> list[tuple[str, str]]:
         """(label, text) for every labelled example: an intent id, `out:<kind>`, `concern:<slot>` or
@@ -299,6 +305,10 @@ def build(model_raw: Mapping[str, Any], questions_raw: Mapping[str, Any], doc: D
         notes={aid: _text(raw) for aid, raw in model_raw.get("notes", {}).items()},
         situation_words=frozenset(str(w) for w in model_raw.get("situation_words", [])),
         section_titles={sid: section.title for sid, section in doc.sections.items()},
+        translated_titles={
+            str(lang): {str(k): str(v) for k, v in titles.items()}
+            for lang, titles in model_raw.get("section_titles", {}).items()
+        },
     )
     check(model)
     return model
@@ -319,6 +329,10 @@ def check(model: GuidelineModel) -> None:
     for predicate in model.predicates.values():
         if predicate.answer not in model.intents:
             raise ModelError(f"predicate {predicate.id}: unknown intent {predicate.answer!r}")
+    for language, titles in model.translated_titles.items():
+        unknown = sorted(set(titles) - set(model.section_titles))
+        if unknown:
+            raise ModelError(f"section_titles.{language}: unknown sections {unknown}")
     for actor in model.actors.values():
         for ref in (actor.describe, actor.path, *actor.duties):
             if ref is not None and ref not in model.clauses:

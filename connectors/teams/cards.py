@@ -115,7 +115,7 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + "…"
 
 
-_FOOTNOTE_TITLE = re.compile(r"^footnote\s*\d+\s*[:·-]?\s*", re.IGNORECASE)
+_FOOTNOTE_TITLE = re.compile(r"^(?:footnote|fotnot)\s*\d+\s*[:·-]?\s*", re.IGNORECASE)
 
 
 def citation_heading(citation: Citation, language: str = "en") -> str:

@@ -326,6 +326,12 @@ def test_swedish_gets_a_swedish_lead_and_swedish_contacts(answerer: Any) -> None
     assert "djurskyddsorgan" in lead(answer) and "engelska originaltext" in answer.answer
     assert answer.contacts[0].id == "animal_welfare_body" and "djurförsök" in answer.contacts[0].why
     assert answer.citations[0].quote.startswith("For international collaborations")
+    assert answer.citations[0].title == "KI:s djurskyddsorgan"  # the labels in Swedish, the quotes not
+
+
+def test_english_answers_keep_the_documents_section_titles(answerer: Any) -> None:
+    answer = answerer.ask("Whom must we contact when a partner in Brazil runs our animal experiments?")
+    assert answer.citations[0].title == "KI's Animal Welfare Body"
 
 
 def test_the_scope_cut_offs_are_the_fitted_ones(retriever: Any, dev_set: dict[str, Any]) -> None:

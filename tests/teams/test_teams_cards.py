@@ -329,3 +329,5 @@ def test_outcome_card_emphasises_who_carries_out_is_told_and_decides() -> None:
         assert "weight" not in ultimate
         headings = [b["text"] for b in blocks if b.get("size") == "Small" and b.get("weight") == "Bolder"]
         assert not [h for h in headings if h.lower().count("footnote") > 1 or h.count("Fotnot") > 1]
+    swedish = {c["section"]: c["title"] for c in real_outcome("sv").outcome["citations"]}
+    assert swedish["3.2"] == "Ansvarsfördelning" and swedish["3.1"] == "Riskbedömning", swedish

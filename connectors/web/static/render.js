@@ -25,8 +25,8 @@
     return box;
   }
 
-  /* "Section 3.2 · Division of responsibilities": the label in the reply's language, the title as the
-     English original has it ("Footnote 3: ..." titles lose the label they already carry). */
+  /* "Section 3.2 · Division of responsibilities": the label and the title in the reply's language
+     ("Footnote 3: ..." titles lose the label they already carry). */
   function sectionLabel(cite, t) {
     const id = String(cite.section || "");
     const title = String(cite.title || "");
@@ -34,9 +34,9 @@
     if (!id) return [title];
     const footnote = /^fn(\d+)$/.exec(id);
     const label = footnote ? `${t.footnote} ${footnote[1]}` : `${t.section} ${id}`;
-    const rest = footnote ? title.replace(/^footnote\s*\d+\s*[:·-]?\s*/i, "") : title;
+    const rest = footnote ? title.replace(/^(?:footnote|fotnot)\s*\d+\s*[:·-]?\s*/i, "") : title;
     if (!rest) return [label];
-    return [`${label} · `, el("span", { class: "title", lang: "en", text: rest })];
+    return [`${label} · `, el("span", { class: "title", text: rest })];
   }
 
   function citations(list, t) {
