@@ -54,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     module.configure(command_parser, name)
     args = command_parser.parse_args(argv[1:])
     args.command = name
-    return int(module.run(args))
+    try:
+        return int(module.run(args))
+    except BrokenPipeError:
+        # the reader went away (`ribot ask ... | head`): what it wanted it has; say nothing more, as other
+        # command-line tools do, and keep Python from complaining again when it flushes at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

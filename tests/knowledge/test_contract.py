@@ -80,3 +80,21 @@ def test_human_readable_answer(data_dir: Path, answerer: Any) -> None:
     done = ribot(["ask", "Who", "decides", "whether", "a", "cooperation", "can", "proceed?"], data_dir)
     assert done.returncode == 0, done.stderr
     assert "Section 3.2" in done.stdout and "Division of responsibilities" in done.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_answer_quietly(data_dir: Path, answerer: Any) -> None:
+    """`ribot ask ... | head -1`: the pipe closes before the answer is written."""
+    env = {**os.environ, "RIBOT_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    read, write = os.pipe()
+    os.close(read)  # nobody will read what ribot writes
+    with os.fdopen(write, "w") as closed_pipe:
+        done = subprocess.run(
+            [sys.executable, "-m", "connectors.cli", "ask", "Who decides whether a cooperation can proceed?"],
+            stdout=closed_pipe,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
