@@ -120,12 +120,20 @@ _ASKS_OF_PERSON = re.compile(
     re.IGNORECASE,
 )
 
+# "is that my main supervisor then?": the person just named, equated with someone of the asker's own
+_SAME_PERSON = re.compile(
+    r"\W*(?:(?:and|och|so|but|men)\W+)?(?:is|isn't|would|är)\s+(?P<pronoun>that|this|det|den|he|she|han|hon)\s+"
+    r"(?:(?:the same as|samma som)\s+)?(?:my|our|min|mitt|vår)\b",
+    re.IGNORECASE,
+)
+
 
 def with_referent(text: str, context: Context | None, model: GuidelineModel) -> str:
     """ "And what do they have to make sure of?" after an answer about the head of department: the question
     with the person named, so that it is read as a question about them."""
     starts = [0, *(m.end() for m in re.finditer(r"[.?!:]\s+", text))]
-    match = next((m for m in (_ASKS_OF_PERSON.match(text, at) for at in starts) if m), None)
+    found = (pattern.match(text, at) for at in starts for pattern in (_ASKS_OF_PERSON, _SAME_PERSON))
+    match = next((m for m in found if m), None)
     if context is None or match is None:
         return text
     person = next((p for p in (_person_of(model, c) for c in context.clauses) if p is not None), None)

@@ -160,6 +160,12 @@ def claims(text: str, found: list[Mention], who: str | None, model: GuidelineMod
         if predicate.between_look_alikes:
             out += [c for c in _taken_for(text, found, predicate, model) if c not in out]
             continue
+        if predicate.of_situation:
+            said = [
+                m for cue in predicate.cues for m in cue.finditer(text) if _presumed(text, m.start(), spans)
+            ]
+            out += [Claim("", predicate.id)] if said else []
+            continue
         for cue in predicate.cues:
             for match in cue.finditer(text):
                 actor = _subject(text, match.start(), match.end(), others, spans)

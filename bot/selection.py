@@ -71,8 +71,12 @@ def correct(
     claim: Claim, reading: Reading, model: GuidelineModel, language: str, flow: Flow
 ) -> Correction | None:
     """The correction of a claim the guidelines contradict; None when they agree or say nothing."""
-    actor = model.actors[claim.actor]
     predicate = model.predicates[claim.predicate]
+    if predicate.of_situation:
+        said = select(model.intents[predicate.answer].refs, predicate.answer, reading.slots)
+        clauses = [] if said.undetermined else said.clauses
+        return Correction(predicate.correction.get(language), clauses, None if clauses else predicate.answer)
+    actor = model.actors[claim.actor]
     name = actor.names.get(language)
     describe = [model.clauses[actor.describe]] if actor.describe else []
     wrong = _contradicts(claim, reading, model, flow)

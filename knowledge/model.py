@@ -106,6 +106,9 @@ class Predicate:
     # said of an actor only in a sentence that also names the actor it is taken for ("is my main supervisor
     # the immediate supervisor?"): the identity words are too common to count anywhere else
     between_look_alikes: bool = False
+    # said of the situation, not of an actor ("informal collaborations need no risk assessment"): corrected
+    # with what the answering intent's clauses say for that situation
+    of_situation: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,7 @@ def _predicate(pid: str, raw: Mapping[str, Any]) -> Predicate:
         correction=_text(raw["correction"]),
         confirmed=_text(confirmed) if confirmed else None,
         between_look_alikes=bool(raw.get("between_look_alikes", False)),
+        of_situation=bool(raw.get("of_situation", False)),
     )
 
 

@@ -77,3 +77,11 @@ def test_why_gives_the_answer_again_and_the_purpose(answerer: Any) -> None:
     answer = answerer.ask("why, though?", context)
     sections = [c.section for c in answer.citations[:3]]
     assert sections[0] == "3.2" and "2" in sections, sections
+
+
+def test_that_person_equated_with_ones_own_supervisor_is_set_apart(answerer: Any) -> None:
+    context = _after(
+        answerer, "Doctoral student here, informal project with a lab in Chile: who gets my outcome?"
+    )
+    answer = answerer.ask("so is that my phd supervisor?", context)
+    assert answer.answer.startswith("In the guidelines the immediate supervisor is the line manager")

@@ -96,6 +96,28 @@ def test_a_wrong_premise_is_corrected_first(answerer: Any, question: str, sectio
     assert section in [c.section for c in answer.citations[:3]]
 
 
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        (
+            "Risk assessments are only for collaborations with a signed contract, so my informal data swap with "
+            "a group in Peru is exempt, isn't it?",
+            "individual researcher/supervisor",
+        ),
+        (
+            "Our programme only runs courses, and I was told risk assessments are only needed for research. "
+            "So nothing to do for our course's joint module with a university in Ghana?",
+            "education board at the department responsible for the course",
+        ),
+    ],
+)
+def test_a_premise_that_exempts_a_situation_is_corrected_with_its_rule(
+    answerer: Any, question: str, fact: str
+) -> None:
+    text = lead(answerer.ask(question))
+    assert text.startswith("No: the guidelines do not limit risk assessments") and fact in text, text
+
+
 def test_a_true_premise_is_not_contradicted(answerer: Any) -> None:
     answer = answerer.ask(
         "The Animal Welfare Body has to be contacted when a partner abroad runs our mouse studies, right?"
