@@ -3,7 +3,8 @@ before it reaches a table, so redaction of personal data has one place to hook i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from bot.store.turns import TakeTurns, is_first_in_line
+from bot.store.turns import TakeTurns, is_first_in_line, is_only_reading, only_reading
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x72_69_62_6F  # PostgreSQL advisory lock id: one migrating process at a time
@@ -53,6 +54,13 @@ class Database:
 
     def session(self) -> Session:
         return self.sessions()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it waits for no writer and holds up none (WAL), and sees
+        the last committed state. It must not write."""
+        with only_reading(), self.sessions() as session:
+            yield session
 
     def store_text(self, value: str) -> str:
         return self.text_filter(value)
@@ -95,6 +103,9 @@ def _sqlite_engine(url: str) -> Engine:
         # overwriting each other's state. Within a process the transactions queue first come, first served
         # (SQLite's own wait polls with sleeps of up to 100 ms and lets late comers overtake), except those
         # marked `first_in_line`.
+        if is_only_reading():
+            connection.exec_driver_sql("BEGIN")
+            return
         turns.acquire(is_first_in_line())
         connection.info[_TURN] = True
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.base import Database, utcnow
 from bot.store.models import Conversation, Message
@@ -22,6 +23,14 @@ def _fit(value: str, limit: int) -> str:
     if len(value) <= limit:
         return value
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _key(platform: str, thread_id: str, user_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Conversation.platform == _fit(platform, 32),
+        Conversation.thread_id == _fit(thread_id, 512),
+        Conversation.user_id == _fit(user_id, 255),
+    )
 
 
 @dataclass
@@ -64,10 +73,31 @@ class OpenConversation:
         self.row.updated_at = utcnow()
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A conversation as last committed, read without locking it."""
+
+    mode: str
+    language: str
+    state: dict[str, Any]
+
+
 class ConversationStore:
     def __init__(self, db: Database, ttl: timedelta) -> None:
         self.db = db
         self.ttl = ttl
+
+    def peek(self, platform: str, thread_id: str, user_id: str) -> Seen | None:
+        """The conversation as last committed (as `open` would show it), without waiting for or holding up
+        a writer: what a turn may start working from before it locks the row."""
+        query = select(Conversation).where(*_key(platform, thread_id, user_id))
+        with self.db.reading() as session:
+            row = session.scalars(query).one_or_none()
+            if row is None:
+                return None
+            if row.updated_at < utcnow() - self.ttl:
+                return Seen("idle", row.language or "en", {})
+            return Seen(row.mode, row.language or "en", dict(row.state or {}))
 
     def _locked(self, session: Session, platform: str, thread_id: str, user_id: str) -> Conversation | None:
         query = (
@@ -118,14 +148,9 @@ class ConversationStore:
             ]
 
     def find(self, platform: str, thread_id: str, user_id: str) -> dict[str, Any] | None:
+        query = select(Conversation).where(*_key(platform, thread_id, user_id))
         with self.db.session() as session:
-            row = session.scalars(
-                select(Conversation).where(
-                    Conversation.platform == _fit(platform, 32),
-                    Conversation.thread_id == _fit(thread_id, 512),
-                    Conversation.user_id == _fit(user_id, 255),
-                )
-            ).one_or_none()
+            row = session.scalars(query).one_or_none()
             if row is None:
                 return None
             return {"id": row.id, "mode": row.mode, "language": row.language, "state": row.state}
@@ -133,11 +158,7 @@ class ConversationStore:
 
 def stored_language(db: Database, platform: str, thread_id: str, user_id: str) -> str | None:
     """The language a conversation continues in, as last saved; None for one not stored yet."""
-    query = select(Conversation.language).where(
-        Conversation.platform == _fit(platform, 32),
-        Conversation.thread_id == _fit(thread_id, 512),
-        Conversation.user_id == _fit(user_id, 255),
-    )
+    query = select(Conversation.language).where(*_key(platform, thread_id, user_id))
     with db.session() as session:
         return session.scalars(query).one_or_none()
 

@@ -1,9 +1,10 @@
 """Taking turns at SQLite's single write lock within one process.
 
-Every SQLite transaction takes the write lock up front (bot.store.base). When several threads want it,
-SQLite's own busy wait polls with sleeps of up to 100 ms and lets late comers overtake, so a short write can
-wait for seconds behind a stream of others. Queueing in the process instead hands the lock over in order,
-with the writes someone is waiting on (`first_in_line`) ahead of background work."""
+Every SQLite transaction that may write takes the write lock up front (bot.store.base). When several threads
+want it, SQLite's own busy wait polls with sleeps of up to 100 ms and lets late comers overtake, so a short
+write can wait for seconds behind a stream of others. Queueing in the process instead hands the lock over in order,
+with the writes someone is waiting on (`first_in_line`) ahead of background work. Transactions that only
+read (`only_reading`) take no turn at all: in WAL mode a reader sees the last commit and waits for no writer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _FIRST_IN_LINE: contextvars.ContextVar[bool] = contextvars.ContextVar("first_in_line", default=False)
+_READING: contextvars.ContextVar[bool] = contextvars.ContextVar("reading", default=False)
 
 
 @contextmanager
@@ -30,6 +32,20 @@ def first_in_line() -> Iterator[None]:
 
 def is_first_in_line() -> bool:
     return _FIRST_IN_LINE.get()
+
+
+@contextmanager
+def only_reading() -> Iterator[None]:
+    """Transactions begun inside only read: they neither take a turn nor SQLite's write lock."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def is_only_reading() -> bool:
+    return _READING.get()
 
 
 class TakeTurns:
