@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.dialogue import dispatch
-from bot.exchange import Exchange, Talk
+from bot.dialogue import dispatch, needs
+from bot.exchange import Exchange, Prepared, Talk
 from bot.followup import Context
 from bot.inputs import strip_controls
 from bot.slots import extract as extract_slots
@@ -22,6 +22,7 @@ from bot.triage import NONE, Reading, Triage, TriageState
 from bot.triage_outcome import build_outcome
 from bot.triage_text import changes_line, outcome_text, question_text
 from bot.types import Answer, Choice, Reply, Turn
+from knowledge.text import language_of
 from knowledge.triage_flow import Flow
 
 
@@ -81,14 +82,41 @@ class ConversationEngine:
     # -- entry points -------------------------------------------------------------------------------
     def handle(self, turn: Turn) -> list[Reply]:
         """A message or a button press from any surface."""
-        return self._run(turn, None, force_triage=False)
+        return self._run(turn, None, force_triage=False, prepared=self._prepare(turn))
 
     def triage(self, turn: Turn, answers: dict[str, str] | None = None) -> list[Reply]:
         """The assessment directly (`ribot triage --json`): the text describes the situation, `answers` fill
         slots by id."""
         return self._run(turn, answers or {}, force_triage=True)
 
-    def _run(self, turn: Turn, answers: dict[str, str] | None, force_triage: bool) -> list[Reply]:
+    def _prepare(self, turn: Turn) -> Prepared | None:
+        """What the answerer makes of a message, worked out from the conversation as last committed before
+        the turn locks it: the model takes its time, and on SQLite the lock is the database's one write
+        lock, which deliveries waiting to be stored (and acknowledged) would wait for. The locked turn uses
+        it only for that very text in that very context."""
+        text = turn.text or ""
+        if turn.action or not text.strip():
+            return None
+        seen = self.store.peek(turn.platform, turn.conversation_id, turn.user_id)
+        mode, language, state = (seen.mode, seen.language, seen.state) if seen else ("idle", "en", {})
+        answer, situation = needs(mode, text)
+        if not (answer or situation):
+            return None
+        context = Context.from_json(state.get("answered"), language_of(text, turn.language or language))
+        return Prepared(
+            text,
+            context,
+            self.answerer.ask(text, context) if answer else None,
+            self.situation(text) if situation else None,
+        )
+
+    def _run(
+        self,
+        turn: Turn,
+        answers: dict[str, str] | None,
+        force_triage: bool,
+        prepared: Prepared | None = None,
+    ) -> list[Reply]:
         with self.store.open(turn.platform, turn.conversation_id, turn.user_id) as convo:
             talk = Talk.load(convo)
             if turn.language:
@@ -97,7 +125,7 @@ class ConversationEngine:
             message = convo.record("user", "action" if turn.action else "text", said)
             convo.session.flush()  # the id is referenced by feedback buttons and the summary
             message_id = message.id
-            exchange = Exchange(turn, convo, talk, message_id)
+            exchange = Exchange(turn, convo, talk, message_id, prepared=prepared)
             if convo.expired and convo.row.mode in ("triage", "offered"):
                 exchange.lead.append(self.flow.say("expired", talk.language, hours=self.ttl_hours))
             dispatch(self, exchange, answers, force_triage)
@@ -119,9 +147,12 @@ class ConversationEngine:
         out.append(Choice("triage:cancel", self.say(ex, "label_cancel")))
         return out
 
-    def situation(self, text: str) -> dict[str, str]:
+    def situation(self, text: str, ex: Exchange | None = None) -> dict[str, str]:
         """The slots a message states: the answerer's reading (concerns in the user's own words too), or
         the slot reader's alone for an answerer without one."""
+        prepared = ex.prepared.situation_of(text) if ex is not None and ex.prepared else None
+        if prepared is not None:
+            return prepared
         reader = getattr(self.answerer, "situation", None)
         return dict(reader(text)) if reader is not None else extract_slots(text)
 
@@ -202,7 +233,10 @@ class ConversationEngine:
         """An answer from the guidelines, read in the context of the conversation's previous answer; a
         message that asks for a person is handed over instead."""
         talk = ex.talk
-        found = self.answerer.ask(text, Context.from_json(talk.answered, talk.language))
+        context = Context.from_json(talk.answered, talk.language)
+        found = ex.prepared.answer_to(text, context) if ex.prepared else None
+        if found is None:
+            found = self.answerer.ask(text, context)
         if found.handover:
             self.escalate(ex)
             return

@@ -20,7 +20,7 @@ class ConversationEngine(Protocol):
 
     def say(self, ex: Exchange, key: str, **values: object) -> str: ...
 
-    def situation(self, text: str) -> dict[str, str]: ...
+    def situation(self, text: str, ex: Exchange | None = None) -> dict[str, str]: ...
 
     def start(self, ex: Exchange, slots: dict[str, str], description_id: int | None) -> None: ...
 
@@ -173,11 +173,30 @@ def message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
     if talk.mode == "triage":
         triage_text(engine, ex, text)
     elif talk.mode == "offered" and intents.affirms(text) and not _asks_more(text):
-        engine.start(ex, {**talk.offer, **engine.situation(text)}, talk.description_id)
+        engine.start(ex, {**talk.offer, **engine.situation(text, ex)}, talk.description_id)
     elif talk.mode == "offered" and intents.declines(text) and not _asks_more(text):
         cancel(engine, ex)
     else:
         open_message(engine, ex, text)
+
+
+def needs(mode: str, text: str) -> tuple[bool, bool]:
+    """Whether `message` asks the answerer for an answer to `text`, and for the situation it describes, in a
+    conversation in `mode` (unless the escalation flow takes the message first): the engine works them out
+    before it locks the conversation."""
+    if intents.command(text) is not None:
+        return False, False
+    if mode == "triage":
+        long = len(text) > MAX_TRIAGE_REPLY
+        asks = bool(text.strip()) and intents.is_question(text) and len(text.split()) >= QUESTION_MIN_WORDS
+        return not long and asks, False
+    if mode == "offered" and not _asks_more(text):
+        if intents.affirms(text):
+            return False, True
+        if intents.declines(text):
+            return False, False
+    plan = intents.describes_plan(text) and len(text) <= MAX_TRIAGE_REPLY
+    return not plan or intents.is_question(text), plan
 
 
 def _asks_more(text: str) -> bool:
@@ -218,7 +237,7 @@ def open_message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
         engine.answer(ex, text)
     if plan:
         talk = ex.talk
-        talk.mode, talk.offer, talk.description_id = "offered", engine.situation(text), ex.message_id
+        talk.mode, talk.offer, talk.description_id = "offered", engine.situation(text, ex), ex.message_id
         buttons = [
             _start_button(engine, ex),
             Choice("triage:cancel", engine.say(ex, "label_no_thanks")),

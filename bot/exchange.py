@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.followup import Context
 from bot.store.conversations import OpenConversation
 from bot.triage import TriageState
-from bot.types import Reply, Turn
+from bot.types import Answer, Reply, Turn
 
 
 @dataclass
@@ -47,6 +48,23 @@ class Talk:
         )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the answerer makes of a message, worked out before the conversation was locked: the answer to
+    `text` in `context` and the situation `text` describes, each where the message will need it."""
+
+    text: str
+    context: Context
+    answer: Answer | None = None
+    situation: dict[str, str] | None = None
+
+    def answer_to(self, question: str, context: Context) -> Answer | None:
+        return self.answer if question == self.text and context == self.context else None
+
+    def situation_of(self, text: str) -> dict[str, str] | None:
+        return dict(self.situation) if self.situation is not None and text == self.text else None
+
+
 @dataclass
 class Exchange:
     """One message being handled: the open conversation, its state and the replies so far."""
@@ -57,3 +75,4 @@ class Exchange:
     message_id: int
     replies: list[Reply] = field(default_factory=list)
     lead: list[str] = field(default_factory=list)  # lines shown before the next question
+    prepared: Prepared | None = None
