@@ -109,12 +109,16 @@ class Found:
     held: bool  # some worker's lease on it is still running
 
 
-def _found(session: Session, key: str) -> Found | None:
-    row = session.get(InboxRow, key)
-    if row is None:
-        return None
-    held = row.lease_until is not None and row.lease_until > utcnow()
-    return Found(row.status, list(row.plan) if row.plan is not None else None, row.sent, held)
+def _found(session: Session, keys: set[str]) -> dict[str, Found]:
+    if not keys:
+        return {}
+    now = utcnow()
+    columns = (InboxRow.key, InboxRow.status, InboxRow.plan, InboxRow.sent, InboxRow.lease_until)
+    query = select(*columns).where(InboxRow.key.in_(keys))
+    return {
+        key: Found(status, list(plan) if plan is not None else None, sent, lease is not None and lease > now)
+        for key, status, plan, sent, lease in session.execute(query)
+    }
 
 
 def _held(row: InboxRow) -> Held:
@@ -156,10 +160,11 @@ class Inbox:
         rows = [self._row(key, arrived, now) for key, arrived in first.items()]
         table = InboxRow.__table__
         insert = self.db.insert_ignoring_duplicates(table)  # type: ignore[arg-type]
-        statement = insert.values(rows).returning(table.c.key)  # type: ignore[attr-defined]
+        # rows as parameters, not as VALUES in the statement: compiled once, not once per batch
+        statement = insert.returning(table.c.key)
         with first_in_line(), self.db.session() as session, session.begin():
-            new = set(session.scalars(statement))
-            stored = {k: _found(session, k) for k in set(keys) - new}
+            new = set(session.scalars(statement, rows))
+            stored = _found(session, set(keys) - new)
         results: list[Found | None] = []
         for key, arrived in zip(keys, arrivals, strict=True):
             if key in new and first[key] is arrived:
@@ -187,8 +192,9 @@ class Inbox:
         }
 
     def find(self, key: str) -> Found | None:
+        key = event_key(key)
         with self.db.session() as session:
-            return _found(session, event_key(key))
+            return _found(session, {key}).get(key)
 
     # ---- taking work --------------------------------------------------------------------------------------
 
