@@ -18,6 +18,7 @@ import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -40,7 +41,10 @@ CONCURRENT_TURNS = 4
 MAX_BACKOFF_SECONDS = 60.0
 MAX_STORED_AT_ONCE = 100
 STOP_GRACE_SECONDS = 10.0
-YIELD_TO_STORING_SECONDS = 0.2
+# How long one step of answering (the engine's turn, one post) waits while deliveries are being stored. Within
+# one process answering and acknowledging share one interpreter lock, so in a burst of deliveries answering
+# waits until the burst is stored; never longer than this, so that answers still come under a steady stream.
+YIELD_TO_STORING_SECONDS = 1.0
 
 Answer = Callable[[str, dict[str, Any]], list[Reply]]  # (surface, stored payload) -> replies; blocking
 Count = Callable[[str, str], None]  # (surface, outcome)
@@ -95,6 +99,10 @@ class DeliveryWorker:
     _maybe_due: bool = True  # there may be deliveries in the inbox that no worker holds
     _arriving: list[tuple[Arrived, asyncio.Future[Found | None]]] = field(default_factory=list)
     _storing: asyncio.Task[None] | None = None
+    # a thread of its own for storing deliveries: acknowledgements never queue behind answering in the pool
+    _storer: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="ribot-inbox")
+    )
 
     def add_surface(self, surface: Surface) -> None:
         self.surfaces[surface.name] = surface
@@ -192,6 +200,7 @@ class DeliveryWorker:
         for waiters in self._waiters.values():
             for waiter in waiters:
                 waiter.cancel()
+        self._storer.shutdown(wait=False)
 
     # ---- arriving ---------------------------------------------------------------------------------------
 
@@ -236,7 +245,9 @@ class DeliveryWorker:
         while self._arriving:
             batch, self._arriving = self._arriving[:MAX_STORED_AT_ONCE], self._arriving[MAX_STORED_AT_ONCE:]
             try:
-                found: list[Found | None] = await self._sync(self.inbox.accept_many, [a for a, _ in batch])
+                found: list[Found | None] = await asyncio.get_running_loop().run_in_executor(
+                    self._storer, self.inbox.accept_many, [a for a, _ in batch]
+                )
             except Exception as exc:
                 for _, stored in batch:
                     if not stored.done():
@@ -311,6 +322,7 @@ class DeliveryWorker:
             progress.sent, progress.posting = 0, False
         since = held.created_at.replace(tzinfo=UTC).timestamp()
         while progress.sent < len(plan):
+            await self._after_storing()
             message, mark = plan[progress.sent], Mark(held.key, progress.sent, since)
             resumed_in_doubt = progress.posting
             progress.posting = True
@@ -329,7 +341,7 @@ class DeliveryWorker:
                 waiter.set_result(plan)
 
     async def _after_storing(self) -> None:
-        """Answering waits (a little) while deliveries are being stored: acknowledgements go first."""
+        """Answering waits (for a while) while deliveries are being stored: acknowledgements go first."""
         deadline = time.monotonic() + YIELD_TO_STORING_SECONDS
         while self._storing is not None and not self._storing.done() and time.monotonic() < deadline:
             await asyncio.wait({self._storing}, timeout=max(0.0, deadline - time.monotonic()))
