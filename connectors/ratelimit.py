@@ -50,6 +50,8 @@ PURGE_EVERY = 1000  # increments between removals of expired counter rows
 class TurnLimiter(Protocol):
     """What the edge gateway asks before a turn runs the model."""
 
+    def limits(self, surface: str) -> bool: ...
+
     def allow(self, surface: str, key: str) -> bool: ...
 
 
@@ -146,6 +148,9 @@ class RateLimits:
 
     def limits_for(self, surface: str) -> list[RateLimitItem]:
         return self._surfaces.get(surface) or self._surfaces.get("default") or []
+
+    def limits(self, surface: str) -> bool:
+        return bool(self.limits_for(surface))
 
     def allow(self, surface: str, key: str) -> bool:
         """Count one turn for `key` on `surface`; False once any of the surface's limits is used up. A store

@@ -181,6 +181,9 @@ class FixedWindow:
         self.limit = limit
         self.calls: Counter[tuple[str, str]] = Counter()
 
+    def limits(self, surface: str) -> bool:
+        return True
+
     def allow(self, surface: str, key: str) -> bool:
         self.calls[(surface, key)] += 1
         return self.calls[(surface, key)] <= self.limit
