@@ -20,7 +20,7 @@ from connectors.gateway import GATEWAY, Gateway
 from connectors.http import ApiError, parse_json
 from connectors.services import Services
 from connectors.slack.announce import announce
-from connectors.slack.delivery import Poster, SlackOutbound, web_client
+from connectors.slack.delivery import Poster, SlackOutbound, api_session, web_client
 from connectors.slack.handlers import SlackHandlers
 from connectors.slack.surface import SlackSurface
 
@@ -85,6 +85,7 @@ class SlackConnector:
         return self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
     async def warm_up(self, app: web.Application) -> None:
+        self.client.session = api_session()
         self._warming = asyncio.create_task(self._check_token())
 
     async def _check_token(self) -> None:
@@ -132,6 +133,8 @@ class SlackConnector:
         if self.socket is not None:
             with contextlib.suppress(Exception):
                 await self.socket.close_async()  # type: ignore[no-untyped-call]
+        if self.client.session is not None:
+            await self.client.session.close()
 
 
 def payload_type(text: str, content_type: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -24,6 +25,7 @@ from connectors.slack.events import Target
 log = logging.getLogger("ribot.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
+TIMEOUT_SECONDS = 15
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -39,7 +41,15 @@ def web_client(token: str | None, api_url: str | None) -> AsyncWebClient:
     base = api_url or DEFAULT_API_URL
     if not base.endswith("/"):
         base += "/"  # the SDK joins method names onto the base URL
-    return AsyncWebClient(token=token, base_url=base, retry_handlers=retry_handlers(), timeout=15)
+    return AsyncWebClient(
+        token=token, base_url=base, retry_handlers=retry_handlers(), timeout=TIMEOUT_SECONDS
+    )
+
+
+def api_session() -> aiohttp.ClientSession:
+    """Connections kept open for the Web API client: without a session of its own the SDK opens and closes
+    one per call, which costs the event loop (and so the acknowledgements) more than the call itself."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS))
 
 
 class Poster:
@@ -86,7 +96,7 @@ class Poster:
             return False
 
     async def _respond(self, url: str, message: Message, replace: bool) -> None:
-        hook = AsyncWebhookClient(url, retry_handlers=retry_handlers(), timeout=15)
+        hook = AsyncWebhookClient(url, retry_handlers=retry_handlers(), timeout=TIMEOUT_SECONDS)
         body: dict[str, Any] = {"text": message["text"], "blocks": message["blocks"]}
         body["replace_original"] = replace
         if not replace:
