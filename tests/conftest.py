@@ -17,7 +17,7 @@ SHARED = REPO.parent / "shared"
 DEV_SET = SHARED / "eval" / "dev.yaml"
 DEV2_SET = SHARED / "eval" / "dev2.yaml"
 # The development sets: the shared ones and ribot's own third one (tests/data/holdout.yaml is never tuned on).
-DEV_SETS = [DEV_SET, DEV2_SET, *(REPO / "tests" / "data" / f"dev{n}.yaml" for n in (3, 4, 5))]
+DEV_SETS = [DEV_SET, DEV2_SET, *(REPO / "tests" / "data" / f"dev{n}.yaml" for n in (3, 4, 5, 6))]
 
 
 @pytest.fixture(scope="session")
