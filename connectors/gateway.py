@@ -140,12 +140,18 @@ class Gateway:
 
     async def receive(self, arrival: Arrival, *, wait: bool = False) -> Receipt:
         """Stores the delivery (or finds the stored one), so the connector may acknowledge it. With `wait`
-        the receipt carries a future for the plan, for surfaces that answer in the response."""
+        the receipt carries a future for the plan, for surfaces that answer in the response.
+
+        A surface that answers in the response is refused with 429 over its rate limit, here; the turns of
+        one that answers later are counted when they are answered (`client` in the payload): counting asks a
+        shared store, which would hold up the acknowledgement, and a resent delivery is not counted again."""
         if not self.accepting:
             raise ApiError(503, "not_ready", "ribot is still starting; try again in a few seconds.")
-        limited = not await self._allowed(arrival.surface, arrival.client or arrival.turn.user_id)
+        client = arrival.client or arrival.turn.user_id
         surface = self.worker.surfaces.get(arrival.surface)
-        if limited and surface is not None and surface.inline:
+        later = surface is not None and not surface.inline
+        limited = False if later else not await self._allowed(arrival.surface, client)
+        if limited and surface is not None:
             self.count(arrival.surface, "limited")
             language = await self.services.run_sync(self.language_for, arrival.turn)
             raise ApiError(429, "too_many_requests", say("limited", language))
@@ -155,6 +161,8 @@ class Gateway:
             "kind": arrival.kind,
             "limited": limited,
         }
+        if later:
+            payload["client"] = client
         try:
             return await self.worker.accept(arrival.key, arrival.surface, payload, wait=wait)
         except SQLAlchemyError as exc:  # not stored, so not acknowledged: the platform sends it again
@@ -180,9 +188,11 @@ class Gateway:
 
     def _answer_delivery(self, surface: str, payload: dict[str, Any]) -> list[Reply]:
         turn = turn_from_json(dict(payload.get("turn") or {}))
-        replies, outcome = self.answer(
-            turn, str(payload.get("kind") or "message"), bool(payload.get("limited"))
-        )
+        limited = bool(payload.get("limited"))
+        if "client" in payload and not limited:
+            name = LIMIT_NAMES.get(surface, surface)
+            limited = self.limiter.limits(name) and not self.limiter.allow(name, str(payload["client"]))
+        replies, outcome = self.answer(turn, str(payload.get("kind") or "message"), limited)
         self.count(surface, outcome)
         return replies
 

@@ -17,7 +17,7 @@ from bot.store.conversations import ConversationStore
 from bot.types import Turn
 from connectors.app import GATEWAY, SERVICES, build_services, create_app
 from connectors.edge_texts import say
-from connectors.gateway import MAX_TEXT_CHARS, turn_to_json
+from connectors.gateway import MAX_TEXT_CHARS, Arrival, turn_to_json
 from knowledge.triage_flow import default_flow
 
 Client = TestClient[Any, Any]
@@ -214,6 +214,73 @@ async def test_the_rate_limiter_is_asked_per_surface_and_client(settings: Settin
         assert services.metrics.registry.get_sample_value(
             "ribot_turns_total", {"surface": "web", "outcome": "limited"}
         )
+    finally:
+        await client.close()
+
+
+class SlowStore(FixedWindow):
+    """A limiter whose store does not answer until `reachable` is set."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.reachable = threading.Event()
+
+    def allow(self, surface: str, key: str) -> bool:
+        self.reachable.wait(10)
+        return super().allow(surface, key)
+
+
+class Later:
+    """A surface that answers after the acknowledgement (as Slack and Teams do), posting into a list."""
+
+    name = "later"
+    inline = False
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str]] = []
+
+    def plan(self, target: dict[str, Any], replies: list[Any]) -> list[dict[str, Any]]:
+        return [{"edge": r.data.get("edge"), "text": r.text} for r in replies]
+
+    async def started(self, target: dict[str, Any]) -> None:
+        return None
+
+    async def post(self, target: dict[str, Any], message: dict[str, Any], mark: Any) -> None:
+        self.posted.append((target["id"], message["edge"] or "answer"))
+
+    async def was_posted(self, target: dict[str, Any], message: dict[str, Any], mark: Any) -> bool:
+        return False
+
+
+async def test_a_surface_that_answers_later_is_counted_when_answered_once_per_delivery(
+    settings: Settings, stubs: Any
+) -> None:
+    """Its acknowledgement does not wait for the rate limiter's store, and a resent delivery (Slack's retry)
+    does not count again; over the limit, the turn is answered with the notice instead."""
+    stubs.gate.set()
+    limiter = SlowStore(2)
+    services = build_services(settings, loader=stubs.loader)
+    app = create_app(services, limiter=limiter)
+    later = Later()
+    app[GATEWAY].add_surface(later)
+    client: Client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        for _ in range(300):
+            if services.ready:
+                break
+            await asyncio.sleep(0.02)
+        gateway = app[GATEWAY]
+        for n in (1, 2, 2, 3):
+            arrival = Arrival("later", f"later:{n}", turn(f"Question {n}?"), {"id": str(n)}, client="K")
+            await asyncio.wait_for(gateway.receive(arrival), 5)  # while the store does not answer
+            limiter.reachable.set()
+            for _ in range(300):
+                if str(n) in {posted for posted, _ in later.posted}:
+                    break
+                await asyncio.sleep(0.02)
+        assert later.posted == [("1", "answer"), ("2", "answer"), ("3", "limited")]
+        assert limiter.calls == {("later", "K"): 3}
     finally:
         await client.close()
 
