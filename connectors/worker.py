@@ -41,10 +41,12 @@ CONCURRENT_TURNS = 4
 MAX_BACKOFF_SECONDS = 60.0
 MAX_STORED_AT_ONCE = 100
 STOP_GRACE_SECONDS = 10.0
-# How long one step of answering (the engine's turn, one post) waits while deliveries are being stored. Within
-# one process answering and acknowledging share one interpreter lock, so in a burst of deliveries answering
-# waits until the burst is stored; never longer than this, so that answers still come under a steady stream.
-YIELD_TO_STORING_SECONDS = 1.0
+# Within one process answering and acknowledging share one interpreter lock, so each step of answering (the
+# engine's turn, one post) waits while deliveries arrive: until none has come for QUIET_SECONDS and none is
+# being stored, but never longer than YIELD_TO_ARRIVALS_SECONDS, so that answers still come under a steady
+# stream.
+QUIET_SECONDS = 0.02
+YIELD_TO_ARRIVALS_SECONDS = 1.0
 
 Answer = Callable[[str, dict[str, Any]], list[Reply]]  # (surface, stored payload) -> replies; blocking
 Count = Callable[[str, str], None]  # (surface, outcome)
@@ -99,6 +101,7 @@ class DeliveryWorker:
     _maybe_due: bool = True  # there may be deliveries in the inbox that no worker holds
     _arriving: list[tuple[Arrived, asyncio.Future[Found | None]]] = field(default_factory=list)
     _storing: asyncio.Task[None] | None = None
+    _arrived: float = 0.0  # when the last delivery arrived (time.monotonic())
     # a thread of its own for storing deliveries: acknowledgements never queue behind answering in the pool
     _storer: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="ribot-inbox")
@@ -206,6 +209,7 @@ class DeliveryWorker:
 
     async def accept(self, key: str, surface: str, payload: dict[str, Any], *, wait: bool) -> Receipt:
         assert self.inbox is not None
+        self._arrived = time.monotonic()
         key = event_key(key)
         waiter = self._waiter(key) if wait else None
         hold = surface in self.surfaces and len(self._tasks) < 2 * self.concurrency
@@ -311,7 +315,7 @@ class DeliveryWorker:
         if plan is None:
             await _quietly(surface.started(target))
             await self._until_ready()
-            await self._after_storing()
+            await self._after_arrivals()
             replies: list[Reply] = await self._sync(self.answer, held.surface, held.payload)
             plan = surface.plan(target, replies)
             if surface.inline and self._waiters.get(held.key):
@@ -322,7 +326,7 @@ class DeliveryWorker:
             progress.sent, progress.posting = 0, False
         since = held.created_at.replace(tzinfo=UTC).timestamp()
         while progress.sent < len(plan):
-            await self._after_storing()
+            await self._after_arrivals()
             message, mark = plan[progress.sent], Mark(held.key, progress.sent, since)
             resumed_in_doubt = progress.posting
             progress.posting = True
@@ -340,11 +344,17 @@ class DeliveryWorker:
             if not waiter.done():
                 waiter.set_result(plan)
 
-    async def _after_storing(self) -> None:
-        """Answering waits (for a while) while deliveries are being stored: acknowledgements go first."""
-        deadline = time.monotonic() + YIELD_TO_STORING_SECONDS
-        while self._storing is not None and not self._storing.done() and time.monotonic() < deadline:
-            await asyncio.wait({self._storing}, timeout=max(0.0, deadline - time.monotonic()))
+    async def _after_arrivals(self) -> None:
+        """Acknowledgements go first: answering waits (for a while) while deliveries arrive."""
+        deadline = time.monotonic() + YIELD_TO_ARRIVALS_SECONDS
+        while (now := time.monotonic()) < deadline:
+            if self._storing is not None and not self._storing.done():
+                await asyncio.wait({self._storing}, timeout=deadline - now)
+                continue
+            quiet = self._arrived + QUIET_SECONDS - now
+            if quiet <= 0:
+                return
+            await asyncio.sleep(min(quiet, deadline - now))
 
     async def _until_ready(self) -> None:
         while not self.services.ready and self.services.load_error is None:
