@@ -147,7 +147,8 @@ def resolve_generic(
     """Intents that only say what kind of thing is asked get their subject from the question (the actor
     it names, the concern it describes) or from the conversation's previous answer."""
     if intent == "what_is_actor":
-        return [f"clause:{c}" for c in _described([model.actors[a] for a in reading.subjects])]
+        described = _described([model.actors[a] for a in reading.subjects], model, reading.slots)
+        return [f"clause:{c}" for c in described]
     if intent == "contact_generic":
         by_concern = [c.intent for slot, c in flow.concerns.items() if reading.slots.get(slot) == "yes"]
         if by_concern:
@@ -159,11 +160,15 @@ def resolve_generic(
     return [intent]
 
 
-def _described(actors: list[Actor]) -> list[str]:
+def _described(actors: list[Actor], model: GuidelineModel, slots: dict[str, str]) -> list[str]:
     """What the text says the actors are or do: each one's description, then what else it asks of them;
-    three clauses at most, so that the answer stays about the ones asked of."""
+    for the situation asked about, what applies to it first and nothing it rules out; three clauses at
+    most, so that the answer stays about the ones asked of."""
     found = [a.describe for a in actors if a.describe] + [c for a in actors for c in a.duties]
-    return list(dict.fromkeys(found))[:3]
+    fits = {c: fit(model.clauses[c].scope, model.clauses[c].excluded, slots) for c in dict.fromkeys(found)}
+    usable = [c for c, f in fits.items() if f is not Fit.CONTRADICTED]
+    usable.sort(key=lambda c: not (fits[c] is Fit.EXACT and model.clauses[c].scope))
+    return usable[:3]
 
 
 CONTACT_INTENTS = ("support", "ethics_contact", "security_contact", "animals", "escalate")

@@ -183,6 +183,13 @@ def test_an_asker_with_a_way_of_their_own_is_told_it_first(answerer: Any, questi
     assert lead(answerer.ask(question)).startswith(first)
 
 
+def test_what_a_role_is_in_a_situation_leads_with_what_applies_there(answerer: Any) -> None:
+    """In a programme whose responsibility lies with KU, the head of department's place is the dean's."""
+    text = lead(answerer.ask("Our nursing programme is run by KU. Who is the head of department for us?"))
+    assert text.startswith("For programmes whose programme responsibility is managed by KU"), text
+    assert "ultimate responsibility" not in text  # stated for research, which this is not
+
+
 @pytest.mark.parametrize(
     ("question", "fact", "absent"),
     [
