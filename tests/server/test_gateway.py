@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,14 @@ CONVERSATION = "conv-gateway-0001"
 def sample(client: Client, name: str, **labels: str) -> float:
     registry = client.server.app[SERVICES].metrics.registry
     return registry.get_sample_value(name, labels) or 0.0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Waits up to six seconds for `condition`; the assertion after it says what was missing."""
+    for _ in range(300):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
 
 
 def turn(text: str = "", action: str | None = None, platform: str = "slack") -> Turn:
@@ -196,10 +205,7 @@ async def test_the_rate_limiter_is_asked_per_surface_and_client(settings: Settin
     client: Client = TestClient(TestServer(create_app(services, limiter=limiter), host="127.0.0.1"))
     await client.start_server()
     try:
-        for _ in range(300):
-            if services.ready:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: services.ready)
         asked = [await client.post("/api/ask", json={"question": "Who?"}) for _ in range(3)]
         assert [r.status for r in asked] == [200, 200, 429]
         assert (await asked[2].json())["message"] == say("limited", "en")
@@ -266,19 +272,13 @@ async def test_a_surface_that_answers_later_is_counted_when_answered_once_per_de
     client: Client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     try:
-        for _ in range(300):
-            if services.ready:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: services.ready)
         gateway = app[GATEWAY]
         for n in (1, 2, 2, 3):
             arrival = Arrival("later", f"later:{n}", turn(f"Question {n}?"), {"id": str(n)}, client="K")
             await asyncio.wait_for(gateway.receive(arrival), 5)  # while the store does not answer
             limiter.reachable.set()
-            for _ in range(300):
-                if str(n) in {posted for posted, _ in later.posted}:
-                    break
-                await asyncio.sleep(0.02)
+            await until(lambda n=n: str(n) in {posted for posted, _ in later.posted})
         assert later.posted == [("1", "answer"), ("2", "answer"), ("3", "limited")]
         assert limiter.calls == {("later", "K"): 3}
     finally:
