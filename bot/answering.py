@@ -22,9 +22,9 @@ from bot.reading import (
     read,
     sentences_of,
 )
-from bot.selection import Selection, correct, resolve_generic, select, unresolvable
+from bot.selection import Selection, correct, for_the_asker, resolve_generic, select, unresolvable
 from bot.types import Answer
-from knowledge.model import CONCERN, GuidelineModel
+from knowledge.model import CONCERN
 from knowledge.text import asked_language, language_of
 from knowledge.triage_flow import Flow, default_flow
 from knowledge.types import Retrieval
@@ -161,7 +161,7 @@ class Answerer:
             )
         previous = list(context.clauses) if context else []
         resolved = [g for i in asked for g in resolve_generic(i, reading, self.model, previous, self.flow)]
-        intents = list(dict.fromkeys(_for_the_asker(resolved, reading, self.model)))
+        intents = list(dict.fromkeys(for_the_asker(resolved, reading, self.model)))
         facts = [c.answer for c in corrections if c.answer and c.answer not in intents]
         selections = [self._select(i, reading) for i in intents]
         selections += [replace(self._select(i, reading), from_correction=True) for i in dict.fromkeys(facts)]
@@ -330,23 +330,6 @@ def _asked(units: Units, scope: Scope, unusable: frozenset[str] = frozenset()) -
         if around:
             asked = [_choice(max(around, key=lambda u: _best(u, out=False)[1]), unusable)]
     return list(dict.fromkeys(asked)), list(dict.fromkeys(outside))
-
-
-def _for_the_asker(intents: list[str], reading: Reading, model: GuidelineModel) -> list[str]:
-    """A contact asking where to send what they cannot answer themselves asks for the way on from them:
-    the statement that names them and who comes next, in place of an answer that would send them to
-    themselves."""
-    actor = model.actors[reading.asker] if reading.asker else None
-    if actor is None or not actor.next or not actor.describe:
-        return intents
-
-    def to_self(intent: str) -> bool:
-        found = model.intents.get(intent)
-        if found is None or found.form not in {"told", "contact"} or not found.refs:
-            return False
-        return actor.contact in found.refs[0].clause.contacts
-
-    return [f"clause:{actor.describe}" if to_self(i) else i for i in intents]
 
 
 def _for_the_concern(intents: list[str], slots: dict[str, str], concern_of: dict[str, str]) -> list[str]:

@@ -188,6 +188,23 @@ def _contact_intent_for(previous: list[str], model: GuidelineModel) -> list[str]
     return [best] if shared(best) else []
 
 
+def for_the_asker(intents: list[str], reading: Reading, model: GuidelineModel) -> list[str]:
+    """A contact asking where to send what they cannot answer themselves asks for the way on from them:
+    the statement that names them and who comes next, in place of an answer that would send them to
+    themselves."""
+    actor = model.actors[reading.asker] if reading.asker else None
+    if actor is None or not actor.next or not actor.describe:
+        return intents
+
+    def to_self(intent: str) -> bool:
+        found = model.intents.get(intent)
+        if found is None or found.form not in {"told", "contact"} or not found.refs:
+            return False
+        return actor.contact in found.refs[0].clause.contacts
+
+    return [f"clause:{actor.describe}" if to_self(i) else i for i in intents]
+
+
 def asker_path(
     reading: Reading, model: GuidelineModel, clauses: list[Clause], contacts: list[str]
 ) -> list[Clause]:
