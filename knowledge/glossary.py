@@ -6,7 +6,7 @@ asked."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,10 @@ class Glossary:
     abbreviations: dict[str, str]
     names: tuple[str, ...] = ()
     framing: tuple[str, ...] = ()
+    _phrases: tuple[str, ...] = field(init=False, repr=False)  # the Swedish entries of several words
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_phrases", tuple(p for p in self.swedish if " " in p))
 
     def _lookup(self, table: dict[str, str], word: str, swedish: bool) -> str | None:
         if word in table:
@@ -70,13 +74,12 @@ class Glossary:
         spelt out after it), Swedish translated word by word in place."""
         folded = abroad_for_places(self._plain_name(fold(question)))
         if language != "sv":
-            extra = [self.abbreviations[w] for w in words(folded) if w in self.abbreviations]
-            extra += [
-                self.swedish[w] for w in words(folded) if len(w) >= MIXED_IN_LENGTH and w in self.swedish
-            ]
-            extra += [self.swedish[p] for p in self.swedish if " " in p and f" {p} " in f" {folded} "]
+            found = words(folded)
+            extra = [self.abbreviations[w] for w in found if w in self.abbreviations]
+            extra += [self.swedish[w] for w in found if len(w) >= MIXED_IN_LENGTH and w in self.swedish]
+            extra += [self.swedish[p] for p in self._phrases if f" {p} " in f" {folded} "]
             return " ".join([re.sub(r"\s+", " ", folded).strip(), *extra]).strip()
-        for phrase in (p for p in self.swedish if " " in p and p in folded):
+        for phrase in (p for p in self._phrases if p in folded):
             folded = folded.replace(phrase, f" {self.swedish[phrase]} ")
         out = []
         for word in words(folded):
