@@ -5,7 +5,9 @@ questions it asks when it asks more than one. English and Swedish."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 from bot import slots as slot_reader
 from knowledge.model import GuidelineModel, Predicate
@@ -76,7 +78,6 @@ class Reading:
     asker: str | None = None
     claims: tuple[Claim, ...] = ()
     parts: tuple[str, ...] = ()  # the questions asked, when there are several sentences or questions
-    sentences: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def named(self) -> list[str]:
@@ -110,8 +111,10 @@ def _alias_patterns(model: GuidelineModel) -> tuple[tuple[str, str, re.Pattern[s
     return built
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] or [(0, len(text))]
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence; asked for again and again of the same text while it is read."""
+    return tuple((m.start(), m.end()) for m in _SENTENCE.finditer(text)) or ((0, len(text)),)
 
 
 def mentions(text: str, model: GuidelineModel) -> list[Mention]:
@@ -200,18 +203,19 @@ _DOUBT = re.compile(r"\b(?:whether|huruvida|not sure if|osäker på om)\b")
 _POSSESSED = re.compile(r"(?:'s|s'|:s)\s+$")
 
 
-def _presumed(text: str, at: int, spans: list[tuple[int, int]]) -> bool:
+def _presumed(text: str, at: int, spans: Sequence[tuple[int, int]]) -> bool:
     """Whether the predicate at text[at] is presumed of someone, not asked about or someone else's."""
-    start = next((s for s, e in spans if s <= at < max(e, s + 1)), 0)
-    sentence_before = text[start:at]
+    start, end = next(((s, e) for s, e in spans if s <= at < max(e, s + 1)), (0, len(text)))
     return not (
-        _CHOICE.search(text[start : next((e for s, e in spans if s <= at < max(e, s + 1)), len(text))])
-        or _DOUBT.search(sentence_before)
+        _CHOICE.search(text[start:end])
+        or _DOUBT.search(text[start:at])
         or _POSSESSED.search(text[max(0, at - 4) : at])
     )
 
 
-def _subject(text: str, at: int, end: int, found: list[Mention], spans: list[tuple[int, int]]) -> str | None:
+def _subject(
+    text: str, at: int, end: int, found: list[Mention], spans: Sequence[tuple[int, int]]
+) -> str | None:
     """The actor a predicate at text[at:end] is said of: the nearest one named in its sentence, or the last
     one named before when a pronoun stands right next to the predicate ("send it to him")."""
     sentence = next((i for i, (s, e) in enumerate(spans) if s <= at < max(e, s + 1)), len(spans) - 1)
