@@ -84,14 +84,9 @@ TERMINAL_WORDS = {
 def render(answer: Answer) -> str:
     """A readable answer for a terminal."""
     words = TERMINAL_WORDS.get(answer.language, TERMINAL_WORDS["en"])
-    section = words["section"]  # footnotes and the document data carry their own label in their title
     out = [textwrap.fill(answer.answer, 100)]
     for n, c in enumerate(answer.citations, 1):
-        where = (
-            c.title
-            if c.section == "meta" or c.section.startswith("fn")
-            else f"{section} {c.section}, {c.title}"
-        )
+        where = c.title if c.titled_alone else f"{words['section']} {c.section}, {c.title}"
         out.append(f"\n[{n}] {where}:")
         out.append(textwrap.indent(textwrap.fill(c.quote, 96), "    "))
     if answer.contacts:

@@ -69,6 +69,12 @@ class Citation:
     score: float
     document: str = "ki-guidelines"
 
+    @property
+    def titled_alone(self) -> bool:
+        """Named by its title alone: a footnote's ("Footnote 6: ...") and the document data's carry their
+        label; a section's is its number and title."""
+        return self.section == "meta" or self.section.startswith("fn")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "section": self.section,

@@ -139,7 +139,7 @@ def citation_blocks(citations: Iterable[Citation], language: str = "en") -> list
 
 def _where(cite: Citation, short: bool = False) -> str:
     """'§4.4 KI's Animal Welfare Body'; footnotes and the document's own data by their title."""
-    if cite.section == "meta" or cite.section.startswith("fn"):
+    if cite.titled_alone:
         return cite.title.split(":")[0] if short else cite.title
     return f"§{cite.section}" if short else f"§{cite.section} {cite.title}".strip()
 
