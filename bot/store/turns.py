@@ -13,35 +13,34 @@ import heapq
 import itertools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 _FIRST_IN_LINE: contextvars.ContextVar[bool] = contextvars.ContextVar("first_in_line", default=False)
 _READING: contextvars.ContextVar[bool] = contextvars.ContextVar("reading", default=False)
 
 
 @contextmanager
-def first_in_line() -> Iterator[None]:
-    """Transactions begun inside go before the others waiting for the lock in this process: for the short
-    writes a client waits on (storing a delivery before it is acknowledged)."""
-    token = _FIRST_IN_LINE.set(True)
+def _marked(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
     try:
         yield
     finally:
-        _FIRST_IN_LINE.reset(token)
+        flag.reset(token)
+
+
+def first_in_line() -> AbstractContextManager[None]:
+    """Transactions begun inside go before the others waiting for the lock in this process: for the short
+    writes a client waits on (storing a delivery before it is acknowledged)."""
+    return _marked(_FIRST_IN_LINE)
 
 
 def is_first_in_line() -> bool:
     return _FIRST_IN_LINE.get()
 
 
-@contextmanager
-def only_reading() -> Iterator[None]:
+def only_reading() -> AbstractContextManager[None]:
     """Transactions begun inside only read: they neither take a turn nor SQLite's write lock."""
-    token = _READING.set(True)
-    try:
-        yield
-    finally:
-        _READING.reset(token)
+    return _marked(_READING)
 
 
 def is_only_reading() -> bool:
