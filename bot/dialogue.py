@@ -187,16 +187,24 @@ def needs(mode: str, text: str) -> tuple[bool, bool]:
     if intents.command(text) is not None:
         return False, False
     if mode == "triage":
-        long = len(text) > MAX_TRIAGE_REPLY
-        asks = bool(text.strip()) and intents.is_question(text) and len(text.split()) >= QUESTION_MIN_WORDS
-        return not long and asks, False
+        return len(text) <= MAX_TRIAGE_REPLY and bool(text.strip()) and _asks_during_triage(text), False
     if mode == "offered" and not _asks_more(text):
         if intents.affirms(text):
             return False, True
         if intents.declines(text):
             return False, False
-    plan = intents.describes_plan(text) and len(text) <= MAX_TRIAGE_REPLY
+    plan = _describes_plan(text)
     return not plan or intents.is_question(text), plan
+
+
+def _describes_plan(text: str) -> bool:
+    """A plan short enough to be read as the opening of an assessment."""
+    return intents.describes_plan(text) and len(text) <= MAX_TRIAGE_REPLY
+
+
+def _asks_during_triage(text: str) -> bool:
+    """A question asked in the middle of the assessment, answered before the open question is asked again."""
+    return intents.is_question(text) and len(text.split()) >= QUESTION_MIN_WORDS
 
 
 def _asks_more(text: str) -> bool:
@@ -232,7 +240,7 @@ def help_(engine: ConversationEngine, ex: Exchange) -> None:
 
 def open_message(engine: ConversationEngine, ex: Exchange, text: str) -> None:
     """Outside the assessment: answer questions; offer the assessment when a plan is described."""
-    plan = intents.describes_plan(text) and len(text) <= MAX_TRIAGE_REPLY
+    plan = _describes_plan(text)
     if not plan or intents.is_question(text):
         engine.answer(ex, text)
     if plan:
@@ -254,7 +262,7 @@ def triage_text(engine: ConversationEngine, ex: Exchange, text: str) -> None:
         ex.lead.append(engine.say(ex, "empty"))
         engine.step(ex)
         return
-    if intents.is_question(text) and len(text.split()) >= QUESTION_MIN_WORDS:
+    if _asks_during_triage(text):
         engine.answer(ex, text)
         ex.lead.append(engine.say(ex, "resume"))
         engine.step(ex)
