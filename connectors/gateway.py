@@ -174,11 +174,15 @@ class Gateway:
             ) from exc
 
     async def _allowed(self, surface: str, key: str) -> bool:
-        name = LIMIT_NAMES.get(surface, surface)
-        if not self.limiter.limits(name):
+        if not self.limiter.limits(LIMIT_NAMES.get(surface, surface)):
             return True  # without a trip to a worker thread, which waits for the interpreter under load
         # A shared limiter asks its store (Redis, the database): off the event loop.
-        return bool(await self.services.run_sync(self.limiter.allow, name, key))
+        return bool(await self.services.run_sync(self._counted_in, surface, key))
+
+    def _counted_in(self, surface: str, key: str) -> bool:
+        """Counts one turn of `key` on `surface`: whether it is within the surface's limits (blocking)."""
+        name = LIMIT_NAMES.get(surface, surface)
+        return not self.limiter.limits(name) or self.limiter.allow(name, key)
 
     def ignored(self, surface: str) -> None:
         """The connector saw a delivery that is not for ribot (its own message, an edit, another bot)."""
@@ -190,8 +194,7 @@ class Gateway:
         turn = turn_from_json(dict(payload.get("turn") or {}))
         limited = bool(payload.get("limited"))
         if "client" in payload and not limited:
-            name = LIMIT_NAMES.get(surface, surface)
-            limited = self.limiter.limits(name) and not self.limiter.allow(name, str(payload["client"]))
+            limited = not self._counted_in(surface, str(payload["client"]))
         replies, outcome = self.answer(turn, str(payload.get("kind") or "message"), limited)
         self.count(surface, outcome)
         return replies
