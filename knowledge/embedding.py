@@ -2,11 +2,11 @@
 the two ways of running it.
 
 `OnnxEncoder` is what ribot answers with: the model's network exported to ONNX (with mean pooling and
-normalisation inside the graph, see knowledge/onnx_export.py) run by ONNX Runtime, and the model's own
-tokenizer run by `tokenizers`. It imports neither torch nor transformers, so a process that answers starts
-in about a second instead of several. `SentenceTransformerEncoder` runs the same model through sentence-transformers:
-the export and the tests check against it, and the benchmarks compare with it (setting `RIBOT_ENCODER`).
-Both return float32 arrays of shape (n, 384) with L2-normalised rows."""
+normalisation inside the graph and 8-bit products, see knowledge/onnx_export.py) run by ONNX Runtime, and
+the model's own tokenizer run by `tokenizers`. It imports neither torch nor transformers, so a process that
+answers starts in about a second instead of several. `SentenceTransformerEncoder` runs the same model
+through sentence-transformers: the export and the tests check against it, and the benchmarks compare with
+it (setting `RIBOT_ENCODER`). Both return float32 arrays of shape (n, 384) with L2-normalised rows."""
 
 from __future__ import annotations
 

@@ -25,7 +25,9 @@ from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, TOKENIZER_FILE, model
 
 ENCODER_DIR = "encoder"
 MANIFEST = "manifest.json"
-EXPORT_RECIPE = "mean-pooled, normalised, 256 tokens, opset 17, bert-optimised; 1"
+EXPORT_RECIPE = (
+    "mean-pooled, normalised, 256 tokens, opset 17, 8-bit weights in blocks of 32, int8 products; 2"
+)
 log = logging.getLogger(__name__)
 
 

@@ -71,6 +71,17 @@ def dev2_set() -> dict[str, Any]:
     return _development_set(DEV2_SET)
 
 
+@pytest.fixture(scope="session")
+def development_questions(dev_set: dict[str, Any], dev2_set: dict[str, Any]) -> list[str]:
+    """Every question of dev.yaml and dev2.yaml, in scope or not."""
+    return [
+        case["q"]
+        for data in (dev_set, dev2_set)
+        for key in ("questions", "out_of_scope")
+        for case in data.get(key, [])
+    ]
+
+
 @pytest.fixture()
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No Slack/Teams/database settings leaking in from the developer's shell."""

@@ -1,31 +1,21 @@
-"""The exported ONNX graph gives the vectors that sentence-transformers gives: for every passage (as indexed)
-and every development question, cosine >= 0.999."""
+"""The exported ONNX graph, with its 8-bit products, gives the vectors that sentence-transformers gives: for
+every passage (as indexed) and every development question, cosine >= 0.999. That it answers alike is
+checked in test_onnx_index.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from knowledge.embedding import EMBEDDING_DIM, OnnxEncoder, SentenceTransformerEncoder
 
 pytestmark = pytest.mark.slow
-SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 MIN_COSINE = 0.999
-
-
-def development_questions() -> list[str]:
-    questions = []
-    for name in ("dev.yaml", "dev2.yaml"):
-        path = SHARED_EVAL / name
-        if not path.exists():
-            pytest.fail(f"the development set {path} is missing: shared/ must sit beside the repository")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        questions += [case["q"] for key in ("questions", "out_of_scope") for case in data.get(key, [])]
-    return questions
+# Texts of a word or none are mostly the [CLS] and [SEP] positions, whose activations are the largest and
+# lose most to 8-bit products: "" and "ok" measured 0.9983 and 0.9984 (knowledge/onnx_export.py).
+MIN_COSINE_SHORT = 0.997
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +29,9 @@ def _check_unit_rows(vectors: np.ndarray, count: int) -> None:
 
 
 def test_every_development_question_gets_the_same_vector(
-    retriever: Any, torch_encoder: SentenceTransformerEncoder
+    retriever: Any, torch_encoder: SentenceTransformerEncoder, development_questions: list[str]
 ) -> None:
-    questions = development_questions()
+    questions = development_questions
     assert len(questions) > 100
     assert isinstance(retriever.encoder, OnnxEncoder)
     ours = retriever.encoder.encode(questions)
@@ -66,7 +56,8 @@ def test_every_indexed_passage_has_the_vector_sentence_transformers_gives(
 def test_long_short_and_empty_input(retriever: Any, torch_encoder: SentenceTransformerEncoder) -> None:
     texts = ["", "ok", "Vem ger råd om etiska frågor?", "Animal experiments abroad. " * 200]
     ours = retriever.encoder.encode(texts)
-    assert np.sum(ours * torch_encoder.encode(texts), axis=1).min() >= MIN_COSINE
+    agreement = np.sum(ours * torch_encoder.encode(texts), axis=1)
+    assert agreement[:2].min() >= MIN_COSINE_SHORT and agreement[2:].min() >= MIN_COSINE
     assert retriever.encoder.encode([]).shape == (0, EMBEDDING_DIM)
     first, second = ours[1], ours[2]
     assert float(first @ second) < 0.95

@@ -237,14 +237,23 @@ def test_unit_vectors_bad_input(index_copy: Path, retriever: Any) -> None:
     assert len(encoder.asked) == 2 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_sentence_transformers_encoder_is_selectable_and_answers_alike(data_dir: Path, answerer: Any) -> None:
+def test_sentence_transformers_encoder_is_selectable_and_answers_alike(
+    data_dir: Path, answerer: Any, development_questions: list[str]
+) -> None:
+    """The 8-bit graph's question vectors and sentence-transformers' full-precision ones lead to the same
+    answers on the development sets: the same questions declined, the same first section cited, the same
+    first sentence."""
     settings = Settings(ribot_data_dir=data_dir, ribot_encoder="sentence-transformers")
     compared = open_retriever(settings)
     assert isinstance(compared.encoder, SentenceTransformerEncoder)
-    questions = ["Who decides whether a cooperation can proceed?", "Vad gör Säkerhetsforum?", "Who is told?"]
+    questions = development_questions
     ours, theirs = answerer.ask_many(questions), Answerer(compared).ask_many(questions)
-    assert [[c.section for c in a.citations] for a in ours] == [
-        [c.section for c in a.citations] for a in theirs
-    ]
+    assert [_gist(a) for a in ours] == [_gist(a) for a in theirs]
+    assert sum(a.grounded for a in ours) > 80 and sum(not a.grounded for a in ours) > 20
     with pytest.raises(ValidationError, match="onnx"):
         Settings(ribot_encoder="torch")
+
+
+def _gist(answer: Any) -> tuple[bool, str, str]:
+    first = answer.citations[0].section if answer.citations else ""
+    return answer.grounded, first, answer.answer.split(". ")[0]
