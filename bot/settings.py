@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default="onnx", description="what embeds questions: the exported ONNX graph, or torch for comparison"
     )
     encoder_threads: int = Field(default=0, ge=0, le=64, description="threads per embedding; 0: cores, max 2")
+    encoder_spin_us: int = Field(
+        default=100, ge=0, le=10_000, description="microseconds an idle embedding thread waits awake for work"
+    )
     shutdown_timeout: float = Field(default=30.0, ge=0, description="seconds to finish requests on stop")
     inbox_lease_seconds: float = Field(
         default=15.0, ge=1, le=600, description="how long a worker holds a delivery before others may take it"

@@ -109,12 +109,15 @@ class IndexSettings(Protocol):
     @property
     def encoder_threads(self) -> int: ...
 
+    @property
+    def encoder_spin_us(self) -> int: ...
+
 
 def open_encoder(files: EncoderFiles, settings: IndexSettings) -> Encoder:
     """The encoder that embeds questions: the exported graph, or sentence-transformers for comparison."""
     if settings.ribot_encoder == "sentence-transformers":
         return SentenceTransformerEncoder(settings.encoder_threads)
-    return OnnxEncoder(files.folder, settings.encoder_threads)
+    return OnnxEncoder(files.folder, settings.encoder_threads, settings.encoder_spin_us)
 
 
 def open_retriever(settings: IndexSettings) -> HybridRetriever:

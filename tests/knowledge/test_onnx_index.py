@@ -20,7 +20,7 @@ from bot.answering import Answerer
 from bot.settings import Settings
 from knowledge.corpus import SOURCES_DIR
 from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, SentenceTransformerEncoder
-from knowledge.index import open_retriever, open_unit_vectors
+from knowledge.index import open_encoder, open_retriever, open_unit_vectors
 from knowledge.index_files import ENCODER_DIR, MANIFEST, prepare_encoder, read_json
 from knowledge.ingest import PASSAGE_VECTORS
 
@@ -257,3 +257,17 @@ def test_sentence_transformers_encoder_is_selectable_and_answers_alike(
 def _gist(answer: Any) -> tuple[bool, str, str]:
     first = answer.citations[0].section if answer.citations else ""
     return answer.grounded, first, answer.answer.split(". ")[0]
+
+
+@pytest.mark.parametrize(("spin_us", "allowed"), [(0, "0"), (250, "1")])
+def test_embedding_threads_wait_awake_as_long_as_the_setting_says(
+    data_dir: Path, spin_us: int, allowed: str
+) -> None:
+    settings = Settings(ribot_data_dir=data_dir, encoder_spin_us=spin_us)
+    encoder = open_encoder(prepare_encoder(settings.index_dir), settings)
+    options = encoder._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == allowed
+    assert options.get_session_config_entry("session.intra_op.spin_duration_us") == str(spin_us)
+    assert encoder.encode(["Who decides?"]).shape == (1, EMBEDDING_DIM)
+    with pytest.raises(ValidationError, match="encoder_spin_us"):
+        Settings(encoder_spin_us=-1)
