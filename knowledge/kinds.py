@@ -69,6 +69,8 @@ class KindModel:
     lexical_text: Callable[[str], str] = str.lower
     _embedding: np.ndarray = field(init=False, repr=False)
     _terms: np.ndarray = field(init=False, repr=False)
+    _idf: list[float] = field(init=False, repr=False)
+    _columns: Callable[[str], tuple[tuple[int, ...], tuple[int, ...]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Rows to gather: a question has a few dozen of the thousands of terms, so its tf-idf part of the
@@ -76,15 +78,28 @@ class KindModel:
         dims = self.coef.shape[1] - len(self.vocabulary)
         object.__setattr__(self, "_embedding", np.ascontiguousarray(self.coef[:, :dims].T))
         object.__setattr__(self, "_terms", np.ascontiguousarray(self.coef[:, dims:].T))
+        object.__setattr__(self, "_idf", self.idf.tolist())
+        # A word's own column and its pieces' columns are looked up once per model, not once per question.
+        object.__setattr__(self, "_columns", lru_cache(maxsize=16384)(self._columns_of))
+
+    def _columns_of(self, word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The vocabulary's columns of `word` itself and of its pieces (see `terms`)."""
+        vocabulary = self.vocabulary
+        own = (vocabulary[word],) if word in vocabulary else ()
+        return own, tuple(vocabulary[p] for p in _pieces(word) if p in vocabulary)
 
     def weights(self, text: str) -> dict[int, float]:
         """The text's tf-idf weights by column: sublinear term frequency times idf, of unit length, as
-        scikit-learn's TfidfVectorizer computes them."""
-        counts = Counter(t for t in terms(self.lexical_text(text)) if t in self.vocabulary)
-        raw = {
-            self.vocabulary[t]: (1.0 + math.log(n)) * float(self.idf[self.vocabulary[t]])
-            for t, n in counts.items()
-        }
+        scikit-learn's TfidfVectorizer computes them. Its terms are counted in the order `terms` gives them
+        (words, pairs, pieces), so that the sums below add in the same order."""
+        words = TOKEN.findall(self.lexical_text(text).lower())
+        found = [self._columns(word) for word in words]
+        pairs = (f"{a} {b}" for a, b in itertools.pairwise(words))
+        columns = [column for own, _ in found for column in own]
+        columns += [self.vocabulary[pair] for pair in pairs if pair in self.vocabulary]
+        columns += [column for _, pieces in found for column in pieces]
+        idf = self._idf
+        raw = {column: (1.0 + math.log(n)) * idf[column] for column, n in Counter(columns).items()}
         norm = math.sqrt(sum(w * w for w in raw.values())) or 1.0
         return {column: w / norm for column, w in raw.items()}
 

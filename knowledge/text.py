@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -51,6 +52,7 @@ def fold(text: str) -> str:
     return text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
 
 
+@lru_cache(maxsize=16384)  # the same words come back in question after question
 def stem(word: str) -> str:
     word = word.removesuffix("'s")
     if len(word) <= 4 or not word.isalpha():
