@@ -32,13 +32,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
+    from knowledge.index_files import index_lock
     from knowledge.ingest import ingest as build
     from knowledge.ingest import reset_index
 
     settings = get_settings()
-    if args.rebuild:
-        reset_index(settings.index_dir)
-    report = build(settings.index_dir, settings.ribot_sources_dir, progress=not args.quiet)
+    with index_lock(settings.index_dir):
+        if args.rebuild:
+            reset_index(settings.index_dir)
+        report = build(settings.index_dir, settings.ribot_sources_dir, progress=not args.quiet)
     # the example questions' vectors and the classifier of question kinds too: no answering process makes them
     from knowledge.index import open_retriever
 

@@ -18,6 +18,7 @@ from knowledge.glossary import Glossary, glossary
 from knowledge.index_files import (
     EncoderFiles,
     current_model,
+    index_lock,
     load_vectors,
     prepare_encoder,
     save_vectors,
@@ -121,6 +122,11 @@ def open_encoder(files: EncoderFiles, settings: IndexSettings) -> Encoder:
 
 
 def open_retriever(settings: IndexSettings) -> HybridRetriever:
+    with index_lock(settings.index_dir):
+        return _open_retriever(settings)
+
+
+def _open_retriever(settings: IndexSettings) -> HybridRetriever:
     passages = all_passages(settings.ribot_sources_dir)
     try:
         files = prepare_encoder(settings.index_dir)

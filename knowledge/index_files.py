@@ -7,6 +7,8 @@ recipe), so a new model version re-embeds everything, and any encoder of the sam
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -14,7 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, TOKENIZER_FILE, model
 
 ENCODER_DIR = "encoder"
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"
 EXPORT_RECIPE = (
     "mean-pooled, normalised, 256 tokens, opset 17, 8-bit weights in blocks of 32, int8 products; 2"
 )
@@ -44,6 +47,26 @@ def file_digest(path: Path) -> str:
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path) -> Iterator[None]:
+    """Held while the index is opened, built or repaired: server processes that start together on one
+    index (`ribot serve --processes N`, or `ribot ingest` beside a server) build it once; the others wait,
+    then find it current. Where the folder cannot be written, nothing could be built there either, and
+    opening goes on without the lock."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / LOCK_FILE).open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from knowledge.corpus import content_hash, load_documents
 from knowledge.embedding import BATCH, EMBEDDING_DIM, OnnxEncoder
-from knowledge.index_files import ENCODER_DIR, prepare_encoder, save_vectors
+from knowledge.index_files import ENCODER_DIR, LOCK_FILE, prepare_encoder, save_vectors
 from knowledge.types import Passage
 
 COLLECTION = "ribot-passages"
@@ -136,15 +136,16 @@ def _write_passage_vectors(index_dir: Path, collection: Any, passages: list[Pass
 
 
 def reset_index(index_dir: Path) -> None:
-    """Deletes the index but its exported encoder (which is checked by content on every open); Chroma's
-    per-process client cache is cleared too, or it would keep the old files."""
+    """Deletes the index but its exported encoder (which is checked by content on every open) and its lock
+    (which another process may hold); Chroma's per-process client cache is cleared too, or it would keep
+    the old files."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient.clear_system_cache()
     if not index_dir.exists():
         return
     for entry in index_dir.iterdir():
-        if entry.name == ENCODER_DIR:
+        if entry.name in (ENCODER_DIR, LOCK_FILE):
             continue
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
