@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=32, ge=1, le=256, description="threads for blocking work per server")
     batch_window_ms: float = Field(default=2.0, ge=0, le=100, description="wait for concurrent questions")
     batch_max_size: int = Field(default=64, ge=1, le=512, description="most questions embedded in one batch")
+    serve_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`ribot serve` processes sharing the port; one per core uses them all",
+    )
     answer_workers: int = Field(default=1, ge=1, le=8, description="threads answering batches of questions")
     ribot_encoder: Literal["onnx", "sentence-transformers"] = Field(
         default="onnx", description="what embeds questions: the exported ONNX graph, or torch for comparison"

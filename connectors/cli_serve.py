@@ -27,14 +27,27 @@ console = logging.getLogger("ribot.console")  # JSON lines on stdout, for the pe
 def configure(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--host", help="interface to listen on (default: HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 3978)")
+    parser.add_argument(
+        "--processes",
+        type=_positive,
+        help="server processes on the port, one per core (default: SERVE_PROCESSES or 1)",
+    )
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def run(args: argparse.Namespace) -> int:
     from connectors.jsonlog import configure_logging
-    from connectors.teams.auth import TeamsConfigError
+    from connectors.processes import run_processes, threads_each
 
     settings = get_settings()
-    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    pairs = (("host", args.host), ("port", args.port), ("serve_processes", args.processes))
+    updates = {k: v for k, v in pairs if v is not None}
     if updates:
         settings = settings.model_copy(update=updates)
     configure_logging(settings.log_level)
@@ -43,6 +56,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         log.error(f"ribot serve: {why_not_listening(settings, exc)}")
         return 1
+    processes = settings.serve_processes
+    if processes == 1:
+        return _serve_here(settings, listener)
+    threads = threads_each(settings.encoder_threads, processes)
+    each = settings.model_copy(update={"encoder_threads": threads})
+    log.info("serving in processes", extra={"processes": processes, "encoder_threads": threads})
+    return run_processes(processes, lambda: _serve_here(each, listener))
+
+
+def _serve_here(settings: Settings, listener: socket.socket) -> int:
+    from connectors.teams.auth import TeamsConfigError
+
     try:
         asyncio.run(serve(settings, sock=listener))
     except TeamsConfigError as exc:

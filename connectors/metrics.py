@@ -3,6 +3,8 @@ process itself (CPU, memory, open files, start time; Python's version and garbag
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -12,8 +14,11 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from connectors.processes import METRICS_FOLDER
 
 SURFACES = ("web", "api", "slack", "teams", "review", "ops")
 
@@ -107,4 +112,10 @@ class Metrics:
         self.batch_seconds.observe(seconds)
 
     def render(self) -> bytes:
+        """This process's figures; under `ribot serve --processes N`, every process's summed (the live
+        gauges per process, labelled with its pid)."""
+        if os.environ.get(METRICS_FOLDER):
+            summed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(summed)  # type: ignore[no-untyped-call]
+            return generate_latest(summed)
         return generate_latest(self.registry)
