@@ -19,7 +19,7 @@ import teams_activities as acts
 from connector_standin import ConnectorStandIn
 from slack_payloads import SlackSender, app_mention, event_callback, message
 from slack_servers import RibotProcess
-from slack_standin import BOT_TOKEN, SIGNING_SECRET, SlackStandIn
+from slack_standin import BOT_TOKEN, BOT_USER, SIGNING_SECRET, SlackStandIn
 
 from bot.store.base import open_database
 from bot.store.inbox import count_open
@@ -74,14 +74,22 @@ class Batch:
     web: list[dict[str, Any]] = field(default_factory=list)  # /api/chat bodies
 
     @classmethod
-    def make(cls, n: int, service_url: str) -> Batch:
+    def make(cls, n: int, service_url: str, slack: SlackStandIn) -> Batch:
+        """The Slack messages are written into the stand-in first, as people's messages are in Slack before
+        their events arrive: a process that takes over a delivery reads the thread or channel to see what
+        was posted before the other stopped."""
         batch = cls()
         for i in range(n):
             question = QUESTIONS[i % len(QUESTIONS)]
+            user = f"U{_tag()}"
             if i % 2:
-                event = app_mention(f"C{_tag()}", f"U{_tag()}", question)
+                channel = f"C{_tag()}"
+                written = slack.add_user_message(channel, user, f"<@{BOT_USER}> {question}")
+                event = app_mention(channel, user, question, ts=written["ts"])
             else:
-                event = message(f"D{_tag()}", f"U{_tag()}", question, channel_type="im")
+                channel = f"D{_tag()}"
+                written = slack.add_user_message(channel, user, question)
+                event = message(channel, user, question, channel_type="im", ts=written["ts"])
             batch.slack.append(event_callback(event))
             conversation = f"a:crash-{uuid.uuid4().hex}"
             batch.teams.append(acts.message(question, service_url=service_url, conversation_id=conversation))

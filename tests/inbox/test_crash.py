@@ -35,7 +35,7 @@ PER_SURFACE = 12
 
 def test_acknowledged_deliveries_are_answered_once_after_sigkill(platforms: Platforms, db_url: str) -> None:
     first = platforms.serve(f"crash-{db_url.split(':')[0]}-1", db_url)
-    batch = Batch.make(PER_SURFACE, platforms.teams_url)
+    batch = Batch.make(PER_SURFACE, platforms.teams_url, platforms.slack)
     platforms.teams.refusing = True
     try:
         statuses = asyncio.run(send(first.url, batch))

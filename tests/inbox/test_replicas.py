@@ -67,7 +67,7 @@ async def _retries(urls: list[str], batch: Batch) -> list[int]:
 def test_retries_to_both_processes_are_answered_once(
     platforms: Platforms, replicas: tuple[RibotProcess, RibotProcess], shared_pg: str
 ) -> None:
-    batch = Batch.make(6, platforms.teams_url)
+    batch = Batch.make(6, platforms.teams_url, platforms.slack)
     batch.web = []
     statuses = asyncio.run(_retries([r.url for r in replicas], batch))
     assert set(statuses) <= {200, 202}
@@ -86,7 +86,7 @@ def test_the_other_process_takes_over_what_a_killed_one_acknowledged(
     platforms: Platforms, replicas: tuple[RibotProcess, RibotProcess], shared_pg: str
 ) -> None:
     killed, survivor = replicas
-    batch = Batch.make(10, platforms.teams_url)
+    batch = Batch.make(10, platforms.teams_url, platforms.slack)
     platforms.teams.refusing = True  # nothing the killed process sends to Teams gets through
     try:
         statuses = asyncio.run(send(killed.url, batch))
