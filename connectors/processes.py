@@ -87,6 +87,7 @@ def _supervise(children: set[int]) -> int:
 
 def _forget_metrics(pid: int) -> None:
     """Drops the gauges of a process that has ended; its counters stay in the sums."""
+    # imported here, after METRICS_FOLDER is set: prometheus_client picks its kind of values on import
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

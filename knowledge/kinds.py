@@ -48,7 +48,11 @@ def terms(text: str) -> list[str]:
     which a misspelt word or another Swedish ending still shares with the examples."""
     words = TOKEN.findall(text.lower())
     pieces = [piece for word in words for piece in _pieces(word)]
-    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)] + pieces
+    return words + _pairs(words) + pieces
+
+
+def _pairs(words: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 @lru_cache(maxsize=8192)
@@ -94,9 +98,8 @@ class KindModel:
         (words, pairs, pieces), so that the sums below add in the same order."""
         words = TOKEN.findall(self.lexical_text(text).lower())
         found = [self._columns(word) for word in words]
-        pairs = (f"{a} {b}" for a, b in itertools.pairwise(words))
         columns = [column for own, _ in found for column in own]
-        columns += [self.vocabulary[pair] for pair in pairs if pair in self.vocabulary]
+        columns += [self.vocabulary[pair] for pair in _pairs(words) if pair in self.vocabulary]
         columns += [column for _, pieces in found for column in pieces]
         idf = self._idf
         raw = {column: (1.0 + math.log(n)) * idf[column] for column, n in Counter(columns).items()}
