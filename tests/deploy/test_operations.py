@@ -7,7 +7,6 @@ import json
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.settings import Settings
-from tests.deploy.tools import REPO, project_version, ribot_env, run, system_tool, venv_tool
+from tests.deploy.tools import REPO, free_port, project_version, ribot_env, run, system_tool, venv_tool
 
 
 def test_version_is_the_projects() -> None:
@@ -53,13 +52,6 @@ class Lines:
     def text(self) -> str:
         self._thread.join(30)
         return "".join(self._lines)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -132,7 +124,9 @@ def test_a_server_that_does_not_migrate_waits_for_ribot_migrate(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-        out = server.stdout.read()  # stderr is the Lines thread's alone: communicate() would race it for lines
+        out = (
+            server.stdout.read()
+        )  # stderr is the Lines thread's alone: communicate() would race it for lines
         err = log.text()
     assert server.returncode == 0, err
     stdout = [json.loads(line) for line in out.splitlines()]  # fails on any line that is not JSON
