@@ -124,9 +124,8 @@ def test_a_server_that_does_not_migrate_waits_for_ribot_migrate(
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-        out = (
-            server.stdout.read()
-        )  # stderr is the Lines thread's alone: communicate() would race it for lines
+        # stderr is the Lines thread's alone: communicate() would race it for lines
+        out = server.stdout.read()
         err = log.text()
     assert server.returncode == 0, err
     stdout = [json.loads(line) for line in out.splitlines()]  # fails on any line that is not JSON
