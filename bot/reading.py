@@ -160,6 +160,8 @@ def claims(text: str, found: list[Mention], who: str | None, model: GuidelineMod
     others = [m for m in found if m.actor != who]
     out: list[Claim] = []
     for predicate in model.predicates.values():
+        if not predicate.any_cue.search(text):
+            continue
         if predicate.between_look_alikes:
             out += [c for c in _taken_for(text, found, predicate, model) if c not in out]
             continue
@@ -335,18 +337,23 @@ def question_parts(raw: str) -> list[str]:
 def without_contact_names(raw: str, model: GuidelineModel) -> str:
     """The text with the names of the bodies it mentions blanked: "the Committee for Ethics and Good
     Research Practice" says nothing about research, nor "the Animal Welfare Body" about animals."""
-    return _contact_names(model).sub(" ", raw)
+    aliases, pattern = _contact_names(model)
+    folded = raw.casefold()  # what the pattern's case-blind matching needs, checked without it
+    return pattern.sub(" ", raw) if any(alias in folded for alias in aliases) else raw
 
 
-_CONTACT_NAMES: dict[int, re.Pattern[str]] = {}
+_CONTACT_NAMES: dict[int, tuple[tuple[str, ...], re.Pattern[str]]] = {}
 
 
-def _contact_names(model: GuidelineModel) -> re.Pattern[str]:
-    """One pattern for every alias of a contact, longest first, in any case."""
+def _contact_names(model: GuidelineModel) -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """Every alias of a contact, and one pattern for them all, longest first, in any case."""
     found = _CONTACT_NAMES.get(id(model))
     if found is None:
-        names = [p.pattern for actor, _, p in _alias_patterns(model) if model.actors[actor].contact]
-        found = re.compile("|".join(f"(?:{n})" for n in names), re.IGNORECASE)
+        contacts = [
+            (alias, p.pattern) for actor, alias, p in _alias_patterns(model) if model.actors[actor].contact
+        ]
+        pattern = re.compile("|".join(f"(?:{n})" for _, n in contacts), re.IGNORECASE)
+        found = (tuple(alias.casefold() for alias, _ in contacts), pattern)
         _CONTACT_NAMES[id(model)] = found
     return found
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from bot import slot_cues as lex
-from bot.slot_cues import Cue
+from bot.slot_cues import Cues
 from knowledge.text import fold
 from knowledge.triage_flow import Flow, default_flow
 
@@ -47,20 +46,9 @@ def _negated(text: str, start: int, end: int) -> bool:
     return bool(lex.TRAILING_NEGATION.search(following))
 
 
-@lru_cache(maxsize=256)
-def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
-def _could_match(text: str, found: list[Cue]) -> bool:
-    """Whether any of the cues' patterns occurs at all: one search in place of one per cue, for the many
-    texts that name none of them."""
-    return bool(_any_of(tuple(c.pattern.pattern for c in found)).search(text))
-
-
-def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
+def _polarity(text: str, found: Cues) -> tuple[bool, bool]:
     """Whether `text` holds an affirmed and/or a negated instance of any of the cues."""
-    if not _could_match(text, found):
+    if not found.could_match(text):
         return False, False
     affirmed = negated = False
     for cue in found:
@@ -72,13 +60,13 @@ def _polarity(text: str, found: list[Cue]) -> tuple[bool, bool]:
     return affirmed, negated
 
 
-def _present(text: str, found: list[Cue]) -> bool:
-    return _could_match(text, found) and any(c.matches(text) for c in found)
+def _present(text: str, found: Cues) -> bool:
+    return found.could_match(text) and any(c.matches(text) for c in found)
 
 
-def _score(text: str, found: list[Cue]) -> float:
+def _score(text: str, found: Cues) -> float:
     total = 0.0
-    if not _could_match(text, found):
+    if not found.could_match(text):
         return total
     # Negation elsewhere is not applied ("no agreement for our research" is still about research); a word
     # denied itself is ("we are neither researchers nor teachers").
@@ -102,7 +90,7 @@ def area(text: str) -> str | None:
     return leaders[0] if len(leaders) == 1 else None
 
 
-def _last_affirmed(text: str, found: list[Cue]) -> int:
+def _last_affirmed(text: str, found: Cues) -> int:
     """Where the last affirmed instance of any of the cues ends (-1: none)."""
     ends = [
         m.end()
@@ -173,7 +161,7 @@ def _place(clause: str) -> str | None:
     return NO if abroad is None or (home is not None and home < abroad) else YES
 
 
-def _nearest(clause: str, found: list[Cue], denied: bool | None = None) -> int | None:
+def _nearest(clause: str, found: Cues, denied: bool | None = None) -> int | None:
     """Distance from the first animal cue of the clause to the nearest of the cues, in characters; only
     the denied or only the affirmed ones when `denied` says which."""
     animal = min(m.start() for cue in lex.ANIMALS for m in cue.matches(clause))
@@ -190,7 +178,7 @@ def _clauses(text: str) -> list[str]:
     return [c for c in re.split(r"[.;!?\n]|\b(?:but|while|whereas|so|men|medan|så)\b", text) if c.strip()]
 
 
-def _concern(text: str, found: list[Cue]) -> str | None:
+def _concern(text: str, found: Cues) -> str | None:
     affirmed, negated = _polarity(text, found)
     if affirmed:
         return YES

@@ -109,6 +109,8 @@ class Predicate:
     # said of the situation, not of an actor ("informal collaborations need no risk assessment"): corrected
     # with what the answering intent's clauses say for that situation
     of_situation: bool = False
+    # all of the cues in one pattern: most questions presume nothing, and one search per predicate says so
+    any_cue: re.Pattern[str] = re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ def _predicate(pid: str, raw: Mapping[str, Any]) -> Predicate:
         confirmed=_text(confirmed) if confirmed else None,
         between_look_alikes=bool(raw.get("between_look_alikes", False)),
         of_situation=bool(raw.get("of_situation", False)),
+        any_cue=re.compile("|".join(f"(?:{p})" for p in raw["cues"])),
     )
 
 
