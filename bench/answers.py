@@ -3,7 +3,12 @@
 - warm latency per question (p50/p95) of ribot's full answer, of the LangChain tutorial retrieval
   (RecursiveCharacterTextSplitter 500/50, Chroma, HuggingFaceEmbeddings of the same model, top 3), of the
   bare sentence-transformers query embedding and of the bare ONNX query embedding that ribot uses, taken in
-  turn question by question (in a random order each time) so that load from other processes falls on all four alike;
+  two orders. Question by question, all four on each question in a random order, so that load from other
+  processes falls on all alike; but each run then follows another system's, and torch's idle OpenMP threads
+  keep a core busy for several milliseconds after every call (measured here: the bare ONNX embedding took
+  2.6 ms after itself and 4.2 ms right after a sentence-transformers call). One at a time, each system over
+  every question before the next starts, the systems taking turns in a random order each round: as a server
+  answers one question after another;
 - cold start of `ribot ask` (process start to first answer, index built) next to the time it takes merely
   to import torch and sentence-transformers, in alternation;
 - peak RSS of a `ribot ask` process and of `ribot serve` once ready and warm; batch throughput; ingestion.
@@ -81,7 +86,13 @@ def tutorial_retrieval(client: Any) -> Callable[[str], Any]:
     return lambda q: store.similarity_search(q, k=3)
 
 
-def warm(qs: list[str], rounds: int, data: Path) -> dict[str, list[float]]:
+Runs = dict[str, Callable[[str], Any]]
+
+
+def warm(
+    qs: list[str], rounds: int, data: Path
+) -> tuple[dict[str, list[float]], dict[str, list[float]], float]:
+    """Latencies (ms) per run name taken question by question and taken in turn, and the batch throughput."""
     from sentence_transformers import SentenceTransformer
 
     from bot.answering import Answerer
@@ -93,7 +104,7 @@ def warm(qs: list[str], rounds: int, data: Path) -> dict[str, list[float]]:
     retriever = open_retriever(get_settings())
     answerer = Answerer(retriever)
     torch_model = SentenceTransformer(str(model_path()), device="cpu")
-    runs: dict[str, Callable[[str], Any]] = {
+    runs: Runs = {
         "ribot answer": answerer.ask,
         "LangChain tutorial retrieval": tutorial_retrieval(chroma_client(data / "tutorial")),
         "bare sentence-transformers embedding": lambda q: torch_model.encode([q], normalize_embeddings=True),
@@ -101,20 +112,46 @@ def warm(qs: list[str], rounds: int, data: Path) -> dict[str, list[float]]:
     }
     for run in runs.values():
         run("warm up")
-    latencies: dict[str, list[float]] = {name: [] for name in runs}
-    names, shuffler = list(runs), random.Random(14)
-    for _ in range(rounds):
-        for q in qs:
-            # A fresh order for every question: what ran just before matters (torch's idle threads spin for a
-            # while, and each model's weights need the cache), so no run may always follow the same one.
-            shuffler.shuffle(names)
-            for name in names:
-                start = time.perf_counter()
-                runs[name](q)
-                latencies[name].append((time.perf_counter() - start) * 1000)
+    shuffler = random.Random(14)
+    by_question = question_by_question(runs, qs, rounds, shuffler)
+    in_turn = one_at_a_time(runs, qs, rounds, shuffler)
     start = time.perf_counter()
     answerer.ask_many(qs)
-    latencies["batch"] = [len(qs) / (time.perf_counter() - start)]
+    return by_question, in_turn, len(qs) / (time.perf_counter() - start)
+
+
+def _timed(run: Callable[[str], Any], question: str) -> float:
+    start = time.perf_counter()
+    run(question)
+    return (time.perf_counter() - start) * 1000
+
+
+def question_by_question(
+    runs: Runs, qs: list[str], rounds: int, shuffler: random.Random
+) -> dict[str, list[float]]:
+    """Every run on a question, in a fresh order for every question, so that load from other processes falls
+    on all alike. A run may follow any other, and what ran just before costs the next one: torch's idle
+    threads keep a core busy for a while after each call, and each model's weights must come back into the
+    cache."""
+    latencies: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for _ in range(rounds):
+        for q in qs:
+            shuffler.shuffle(names)
+            for name in names:
+                latencies[name].append(_timed(runs[name], q))
+    return latencies
+
+
+def one_at_a_time(runs: Runs, qs: list[str], rounds: int, shuffler: random.Random) -> dict[str, list[float]]:
+    """Each run on every question before the next run starts, as a server answers one question after
+    another; the runs take turns in a fresh order every round."""
+    latencies: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for _ in range(rounds):
+        shuffler.shuffle(names)
+        for name in names:
+            latencies[name] += [_timed(runs[name], q) for q in qs]
     return latencies
 
 
@@ -182,38 +219,35 @@ def main() -> None:
         asks, imports = cold(env, args.cold)
         serve_ready, serve_peak, serve_now = serve_rss(env, qs)
         os.environ.update(env)
-        latencies = warm(qs, args.rounds, data)
-    report(
-        qs, args.rounds, latencies, asks, imports, (serve_ready, serve_peak, serve_now), (ingest_s, ingest_mb)
-    )
-
-
-def report(
-    qs: list[str],
-    rounds: int,
-    latencies: dict[str, list[float]],
-    asks: list[tuple[float, float]],
-    imports: list[float],
-    served: tuple[float, float, float],
-    ingested: tuple[float, float],
-) -> None:
-    p50 = {name: statistics.median(values) for name, values in latencies.items() if name != "batch"}
+        by_question, in_turn, batch = warm(qs, args.rounds, data)
     print(
-        f"questions            {len(qs)} (dev, dev2, probe) x {rounds} rounds, interleaved, {os.cpu_count()} CPUs"
+        f"questions            {len(qs)} (dev, dev2, probe) x {args.rounds} rounds, {os.cpu_count()} CPUs, "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    print(f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("warm latency per question")
-    for name in p50:
-        values = latencies[name]
+    report_warm("warm latency per question, question by question (runs interleaved)", by_question)
+    report_warm("warm latency per question, one run at a time (each over all questions in turn)", in_turn)
+    print(f"batch throughput     {batch:.0f} answers/s (one ask_many over {len(qs)} questions)")
+    report(asks, imports, (serve_ready, serve_peak, serve_now), (ingest_s, ingest_mb))
+
+
+def report_warm(title: str, latencies: dict[str, list[float]]) -> None:
+    p50 = {name: statistics.median(values) for name, values in latencies.items()}
+    print(title)
+    for name, values in latencies.items():
         print(f"  {name:<38} p50 {p50[name]:6.2f} ms   p95 {percentile(values, 0.95):6.2f} ms")
     ribot, tutorial = p50["ribot answer"], p50["LangChain tutorial retrieval"]
     onnx, torch_embedding = p50["bare ONNX embedding (ribot's)"], p50["bare sentence-transformers embedding"]
     print(f"  ribot p50 / tutorial p50             {ribot / tutorial:.2f}   (target <= 0.33)")
     print(f"  ribot p50 / bare ONNX embedding p50  {ribot / onnx:.2f}   (target <= 1.50)")
     print(f"  ONNX / sentence-transformers p50     {onnx / torch_embedding:.2f}")
-    print(
-        f"batch throughput     {latencies['batch'][0]:.0f} answers/s (one ask_many over {len(qs)} questions)"
-    )
+
+
+def report(
+    asks: list[tuple[float, float]],
+    imports: list[float],
+    served: tuple[float, float, float],
+    ingested: tuple[float, float],
+) -> None:
     cold_s = statistics.median(a[0] for a in asks)
     import_s = statistics.median(imports)
     print(
