@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,15 @@ def retriever(settings_factory: Callable[..., Any]) -> Any:
     from knowledge.index import open_retriever
 
     return open_retriever(settings_factory())
+
+
+@pytest.fixture()
+def index_copy(tmp_path: Path, data_dir: Path, retriever: Any) -> Path:
+    """A data folder of the test's own with a copy of the session's built index, free to damage: a process
+    started on it opens the index instead of building it (about 25 s here)."""
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir / "index", copy / "index")
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -170,9 +170,9 @@ async def _drive(server: Server) -> Run:
     return run
 
 
-def test_escalations_survive_a_killed_server(db_url: str, tmp_path: Path) -> None:
+def test_escalations_survive_a_killed_server(db_url: str, tmp_path: Path, index_copy: Path) -> None:
     migrate(db_url)
-    server = Server(tmp_path / "data", db_url, _free_port(), tmp_path / "serve.log")
+    server = Server(index_copy, db_url, _free_port(), tmp_path / "serve.log")
     server.start()
     try:
         run = asyncio.run(_drive(server))

@@ -95,14 +95,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture()
-def index_copy(tmp_path: Path, data_dir: Path, retriever: Any) -> Path:
-    """A copy of the session's built data folder, free to damage."""
-    copy = tmp_path / "data"
-    shutil.copytree(data_dir / "index", copy / "index")
-    return copy
-
-
 def test_ask_chat_triage_and_serve_import_no_ml_library_and_no_vector_store(index_copy: Path) -> None:
     asked = _run(RUN_CLI, ["ask", "--json", QUESTION], index_copy)
     assert json.loads(asked["answer"])["citations"][0]["section"] == "3.2"

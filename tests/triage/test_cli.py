@@ -13,7 +13,7 @@ def lines(*items: Any) -> str:
     return "".join((item if isinstance(item, str) else json.dumps(item)) + "\n" for item in items)
 
 
-def test_triage_json_follows_the_contract(tmp_path: Path) -> None:
+def test_triage_json_follows_the_contract(index_copy: Path) -> None:
     done = ribot(
         ["triage", "--json"],
         lines(
@@ -23,7 +23,7 @@ def test_triage_json_follows_the_contract(tmp_path: Path) -> None:
                 "answers": {"security_concern": "no", "ethical_concern": "no"},
             },
         ),
-        tmp_path,
+        index_copy,
     )
     assert done.returncode == 0, done.stderr
     first, second = (json.loads(line) for line in done.stdout.splitlines())
@@ -41,7 +41,7 @@ def test_triage_json_follows_the_contract(tmp_path: Path) -> None:
     assert all(set(c) >= {"section", "title", "quote"} for c in outcome["citations"])
 
 
-def test_triage_json_survives_bad_lines(tmp_path: Path) -> None:
+def test_triage_json_survives_bad_lines(index_copy: Path) -> None:
     done = ribot(
         ["triage", "--json"],
         lines(
@@ -55,7 +55,7 @@ def test_triage_json_survives_bad_lines(tmp_path: Path) -> None:
             "",
             {"text": "none of these"},
         ),
-        tmp_path,
+        index_copy,
     )
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
@@ -76,7 +76,7 @@ def test_triage_json_survives_bad_lines(tmp_path: Path) -> None:
     assert out[7]["question"]["slot"] == "activity"  # "none of these" alone is not a situation
 
 
-def test_chat_talks_in_the_terminal_and_saves_a_summary(tmp_path: Path) -> None:
+def test_chat_talks_in_the_terminal_and_saves_a_summary(tmp_path: Path, index_copy: Path) -> None:
     done = ribot(
         ["chat", "--summary-dir", str(tmp_path / "out")],
         lines(
@@ -86,7 +86,7 @@ def test_chat_talks_in_the_terminal_and_saves_a_summary(tmp_path: Path) -> None:
             "1 3",
             "summary",
         ),
-        tmp_path,
+        index_copy,
     )
     assert done.returncode == 0, done.stderr
     text = done.stdout

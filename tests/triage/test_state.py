@@ -83,15 +83,17 @@ def run_cli(db_url: str, session: str, lines: list[dict[str, Any]], data_dir: Pa
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_triage_lines_in_later_processes_stand_alone(database: Database, db_url: str, tmp_path: Path) -> None:
+def test_triage_lines_in_later_processes_stand_alone(
+    database: Database, db_url: str, index_copy: Path
+) -> None:
     """`ribot triage --json` lines are whole assessments: a later process with the same session carries
     nothing over, and a line with the whole situation comes out the same in any process."""
     line = {"text": "My course will include a study visit to a lab in Estonia."}
-    first = run_cli(db_url, "restart-1", [line], tmp_path)
+    first = run_cli(db_url, "restart-1", [line], index_copy)
     assert first[0]["status"] == "need_input" and first[0]["known"]["level"] == "course"
-    alone = run_cli(db_url, "restart-1", [{"text": "", "answers": {"animals_abroad": "no"}}], tmp_path)
+    alone = run_cli(db_url, "restart-1", [{"text": "", "answers": {"animals_abroad": "no"}}], index_copy)
     assert alone[0]["status"] == "need_input" and alone[0]["question"]["slot"] == "activity"
-    whole = run_cli(db_url, "restart-1", [{**line, "answers": {"concerns": "none"}}], tmp_path)
+    whole = run_cli(db_url, "restart-1", [{**line, "answers": {"concerns": "none"}}], index_copy)
     assert whole[0]["status"] == "done" and whole[0]["outcome"]["responsible"] == "course_education_board"
 
 
