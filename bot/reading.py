@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from bot import slots as slot_reader
 from knowledge.model import GuidelineModel, Predicate
+from knowledge.text import any_of
 
 _SENTENCE = re.compile(r"(?:[^.?!;\n]|\.(?=\d))+[.?!;\n]*")  # "7.5 credits" is one sentence
 # Someone saying who they are: "I'm a head of department", "I work in the administrative support team",
@@ -352,7 +353,7 @@ def _contact_names(model: GuidelineModel) -> tuple[tuple[str, ...], re.Pattern[s
         contacts = [
             (alias, p.pattern) for actor, alias, p in _alias_patterns(model) if model.actors[actor].contact
         ]
-        pattern = re.compile("|".join(f"(?:{n})" for _, n in contacts), re.IGNORECASE)
+        pattern = any_of((n for _, n in contacts), re.IGNORECASE)
         found = (tuple(alias.casefold() for alias, _ in contacts), pattern)
         _CONTACT_NAMES[id(model)] = found
     return found

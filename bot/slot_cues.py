@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from knowledge.text import any_of
+
 
 @dataclass(frozen=True)
 class Cue:
@@ -32,7 +34,7 @@ class Cues(tuple[Cue, ...]):
 
     @cached_property
     def _any(self) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{c.pattern.pattern})" for c in self))
+        return any_of(c.pattern.pattern for c in self)
 
     def could_match(self, text: str) -> bool:
         return bool(self._any.search(text))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from knowledge.corpus import MAIN_DOC, Document, guidelines
-from knowledge.text import sentences
+from knowledge.text import any_of, sentences
 from knowledge.types import Passage, Text
 
 DATA = Path(__file__).parent / "data"
@@ -109,8 +109,12 @@ class Predicate:
     # said of the situation, not of an actor ("informal collaborations need no risk assessment"): corrected
     # with what the answering intent's clauses say for that situation
     of_situation: bool = False
-    # all of the cues in one pattern: most questions presume nothing, and one search per predicate says so
-    any_cue: re.Pattern[str] = re.compile(r"(?!)")
+
+    @cached_property
+    def any_cue(self) -> re.Pattern[str]:
+        """All of the cues in one pattern: most questions presume nothing, and one search per predicate
+        says so."""
+        return any_of(c.pattern for c in self.cues)
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,6 @@ def _predicate(pid: str, raw: Mapping[str, Any]) -> Predicate:
         confirmed=_text(confirmed) if confirmed else None,
         between_look_alikes=bool(raw.get("between_look_alikes", False)),
         of_situation=bool(raw.get("of_situation", False)),
-        any_cue=re.compile("|".join(f"(?:{p})" for p in raw["cues"])),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +45,11 @@ _SUFFIXES = (
     ("es", "e"),
     ("s", ""),
 )
+
+
+def any_of(patterns: Iterable[str], flags: int = 0) -> re.Pattern[str]:
+    """One pattern that matches wherever any of `patterns` does, each kept whole in its own group."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
 def fold(text: str) -> str:
