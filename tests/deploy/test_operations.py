@@ -21,7 +21,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.settings import Settings
-from tests.deploy.tools import REPO, free_port, project_version, ribot_env, run, system_tool, venv_tool
+from tests.deploy.tools import REPO, project_version, ribot_env, run, system_tool, venv_tool
+from tests.ports import free_port
 
 
 def test_version_is_the_projects() -> None:

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.tools import free_port, ribot_env, run, venv_tool
+from tests.deploy.tools import ribot_env, run, venv_tool
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -71,13 +71,3 @@ def ribot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env |= {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "RIBOT_DATA_DIR": str(tmp_path / "data")}
     return env | settings
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

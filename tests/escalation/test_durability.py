@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -21,18 +20,13 @@ from sqlalchemy import func, select
 
 from bot.store.base import migrate, open_database
 from bot.store.escalation_tables import Escalation
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.slow]
 
 USERS = 200
 KILL_AFTER_TOLD = 60
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -172,7 +166,7 @@ async def _drive(server: Server) -> Run:
 
 def test_escalations_survive_a_killed_server(db_url: str, tmp_path: Path, index_copy: Path) -> None:
     migrate(db_url)
-    server = Server(index_copy, db_url, _free_port(), tmp_path / "serve.log")
+    server = Server(index_copy, db_url, free_port(), tmp_path / "serve.log")
     server.start()
     try:
         run = asyncio.run(_drive(server))

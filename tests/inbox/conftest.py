@@ -37,8 +37,10 @@ for folder in (TESTS / "slack", TESTS / "inbox"):
 from connector_standin import ConnectorStandIn  # noqa: E402
 from deliveries import Platforms  # noqa: E402
 from inbox_databases import drop_pg, fresh_pg_url  # noqa: E402
-from playground_harness import ServerThread, free_port  # noqa: E402
+from playground_harness import ServerThread  # noqa: E402
 from slack_standin import StandInThread  # noqa: E402
+
+from tests.ports import free_port  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, SentenceTransformerEn
 from knowledge.index import open_encoder, open_retriever, open_unit_vectors
 from knowledge.index_files import ENCODER_DIR, MANIFEST, prepare_encoder, read_json
 from knowledge.ingest import PASSAGE_VECTORS
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -89,12 +89,6 @@ def _run(code: str, args: list[str], data_dir: Path, stdin: str = "", **env: str
     return report
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_ask_chat_triage_and_serve_import_no_ml_library_and_no_vector_store(index_copy: Path) -> None:
     asked = _run(RUN_CLI, ["ask", "--json", QUESTION], index_copy)
     assert json.loads(asked["answer"])["citations"][0]["section"] == "3.2"
@@ -103,7 +97,7 @@ def test_ask_chat_triage_and_serve_import_no_ml_library_and_no_vector_store(inde
     assessment = json.dumps({"text": "research with a lab abroad", "answers": {}}) + "\n"
     triage = _run(RUN_CLI, ["triage", "--json"], index_copy, assessment)
     assert json.loads(triage["answer"])["status"] == "need_input"
-    served = _run(SERVE_ONCE, [str(_free_port()), QUESTION], index_copy)
+    served = _run(SERVE_ONCE, [str(free_port()), QUESTION], index_copy)
     assert served["answer"]["citations"][0]["section"] == "3.2"
     for report in (asked, chat, triage, served):
         assert report["modules"] == []

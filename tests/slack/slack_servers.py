@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -13,16 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 RIBOT = REPO / ".venv" / "bin" / "ribot"
 READY_TIMEOUT = 300.0
 COORDINATORS = "C0COORDINATORS"  # the coordinators' channel in every test server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RibotProcess:

@@ -22,13 +22,13 @@ from playground_harness import (  # noqa: E402
     ARTIFACTS,
     Playground,
     ServerThread,
-    free_port,
     is_local,
 )
 
 from bot.settings import Settings  # noqa: E402
 from bot.types import Reply, Turn  # noqa: E402
 from tests.browser import FLAGS, require_chromium  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 CLIENT_ID_VARIABLE = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID"
 

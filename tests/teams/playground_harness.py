@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from tests.browser import LOCAL_HOSTS
+from tests.ports import free_port
 
 HERE = Path(__file__).resolve().parent
 PLAYGROUND_DIR = HERE / "playground"
@@ -39,13 +39,6 @@ def is_local(url: str) -> bool:
     return parts.scheme in ("data", "blob") or (
         parts.scheme in ("http", "ws") and parts.hostname in LOCAL_HOSTS
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def ensure_playground() -> Path:

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import teams_activities as acts
 from connector_standin import ConnectorStandIn, card_of
-from playground_harness import ServerThread, free_port
+from playground_harness import ServerThread
 
 from bot.store.base import migrate, open_database
 from bot.store.escalations import NewEscalation, create_escalation
+from tests.ports import free_port
 from tests.slack.slack_servers import RibotProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -17,13 +17,14 @@ import sqlalchemy as sa
 import teams_activities as acts
 from conftest import TeamsStack
 from connector_standin import ConnectorStandIn, Received, card_of
-from playground_harness import ServerThread, free_port
+from playground_harness import ServerThread
 
 from bot.outbound import DeliveryError, EscalationNotice
 from bot.store.inbox import count_open
 from bot.types import Reply
 from connectors.edge_texts import say
 from knowledge.triage_flow import default_flow
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
