@@ -95,9 +95,14 @@ def _model_files() -> dict[str, list[int]]:
 
 def model_digest(known: dict[str, Any] | None = None) -> tuple[str, dict[str, list[int]]]:
     """The packaged model's digest and its files' sizes and times. `known` (a manifest) saves reading the
-    files when their sizes and times are the ones it recorded."""
+    files when their sizes and times and the export recipe are the ones it recorded."""
     files = _model_files()
-    if known and known.get("model_files") == files and isinstance(known.get("model"), str):
+    if (
+        known
+        and known.get("model_files") == files
+        and known.get("recipe") == EXPORT_RECIPE
+        and isinstance(known.get("model"), str)
+    ):
         return str(known["model"]), files
     digest = hashlib.sha256(EXPORT_RECIPE.encode())
     for name in files:

@@ -20,7 +20,14 @@ from bot.settings import Settings
 from knowledge.corpus import SOURCES_DIR
 from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, SentenceTransformerEncoder
 from knowledge.index import open_encoder, open_retriever, open_unit_vectors
-from knowledge.index_files import ENCODER_DIR, MANIFEST, prepare_encoder, read_json
+from knowledge.index_files import (
+    ENCODER_DIR,
+    EXPORT_RECIPE,
+    MANIFEST,
+    file_digest,
+    prepare_encoder,
+    read_json,
+)
 from knowledge.ingest import PASSAGE_VECTORS
 from tests.ports import free_port
 
@@ -158,6 +165,23 @@ def test_reinstalled_model_with_the_same_content_keeps_the_graph(index_copy: Pat
     assert (files.model, (files.folder / GRAPH_FILE).stat().st_mtime_ns) == before
     refreshed = read_json(manifest_path)
     assert refreshed is not None and refreshed["model_files"] != manifest["model_files"]
+
+
+def test_graph_of_an_older_export_recipe_is_exported_again(index_copy: Path) -> None:
+    index_dir = index_copy / "index"
+    manifest_path = index_dir / ENCODER_DIR / MANIFEST
+    manifest = read_json(manifest_path)
+    assert manifest is not None
+    current = manifest["model"]
+    graph = index_dir / ENCODER_DIR / GRAPH_FILE
+    graph.write_bytes(b"a graph the older recipe made")
+    manifest.update(recipe="an older recipe", model="the digest the older recipe gave")
+    manifest.update({GRAPH_FILE: file_digest(graph)})
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert prepare_encoder(index_dir).model == current
+    assert graph.stat().st_size > 10_000_000
+    refreshed = read_json(manifest_path)
+    assert refreshed is not None and refreshed["recipe"] == EXPORT_RECIPE and refreshed["model"] == current
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "other model"])
