@@ -94,6 +94,7 @@ def export_encoder(folder: Path) -> None:
     raw = folder / "float32.onnx"
     transformer: Any = model[0].auto_model
     _trace(transformer, raw)
+    _fuse_shared_products(raw)
     _quantise(raw, folder / GRAPH_FILE)
     raw.unlink()
     shutil.copyfile(model_path() / TOKENIZER_FILE, folder / TOKENIZER_FILE)
@@ -129,6 +130,66 @@ def _trace(transformer: Any, target: Path) -> None:
             dynamic_axes={**{n: _AXES for n in names}, "sentence_embedding": {0: "texts"}},
             opset_version=OPSET,
         )
+
+
+def _fuse_shared_products(path: Path) -> None:
+    """Products of one input by constant matrices, each followed by its constant bias, become one product by
+    the matrices side by side, one bias and a split: each layer's query, key and value. The quantised
+    weights are the same (a scale per block of one column), and so are the vectors, bit for bit. Measured on
+    2 cores with the questions of dev.yaml and dev2.yaml, one at a time: a pass about a tenth shorter (24
+    products instead of 36, each wider, so fewer and larger steps to share between the threads)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    replaced: dict[str, list[Any]] = {}
+    for source, members in _shared_products(graph, constants).items():
+        name = f"{members[0][0].name}_shared"
+        weight = np.concatenate([constants[product.input[1]] for product, _, _ in members], axis=1)
+        bias = np.concatenate([constants[bias] for _, _, bias in members])
+        widths = np.array([constants[product.input[1]].shape[1] for product, _, _ in members], np.int64)
+        for suffix, value in (("weight", weight), ("bias", bias), ("widths", widths)):
+            graph.initializer.append(numpy_helper.from_array(value, f"{name}_{suffix}"))
+        outputs = [add.output[0] for _, add, _ in members]
+        replaced.update({node.output[0]: [] for product, add, _ in members for node in (product, add)})
+        replaced[members[0][0].output[0]] = _product_and_split(name, source, outputs)
+    nodes = [new for node in graph.node for new in replaced.get(node.output[0], [node])]
+    used = {name for node in nodes for name in node.input}
+    kept = [tensor for tensor in graph.initializer if tensor.name in used]
+    del graph.node[:], graph.initializer[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend(kept)
+    onnx.save(model, str(path))
+
+
+def _shared_products(graph: Any, constants: dict[str, np.ndarray]) -> dict[str, list[tuple[Any, Any, str]]]:
+    """By input, the (product, bias addition, bias name) of each product of that input by a constant
+    matrix whose only use is the addition of a constant bias; only inputs with more than one."""
+    users: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node)
+    groups: dict[str, list[tuple[Any, Any, str]]] = {}
+    for product in graph.node:
+        after = users.get(product.output[0], [])
+        if product.op_type != "MatMul" or product.input[1] not in constants or len(after) != 1:
+            continue
+        bias = [name for name in after[0].input if name in constants]
+        if after[0].op_type == "Add" and len(bias) == 1:
+            groups.setdefault(product.input[0], []).append((product, after[0], bias[0]))
+    return {source: members for source, members in groups.items() if len(members) > 1}
+
+
+def _product_and_split(name: str, source: str, outputs: list[str]) -> list[Any]:
+    from onnx import helper
+
+    return [
+        helper.make_node("MatMul", [source, f"{name}_weight"], [f"{name}_product"], name=name),
+        helper.make_node("Add", [f"{name}_product", f"{name}_bias"], [f"{name}_sum"], name=f"{name}_add"),
+        helper.make_node("Split", [f"{name}_sum", f"{name}_widths"], outputs, name=f"{name}_split", axis=-1),
+    ]
 
 
 def _quantise(source: Path, target: Path) -> None:
