@@ -94,7 +94,7 @@ def export_encoder(folder: Path) -> None:
     raw = folder / "float32.onnx"
     transformer: Any = model[0].auto_model
     _trace(transformer, raw)
-    _fuse_shared_products(raw)
+    fuse_shared_products(raw)
     _quantise(raw, folder / GRAPH_FILE)
     raw.unlink()
     shutil.copyfile(model_path() / TOKENIZER_FILE, folder / TOKENIZER_FILE)
@@ -132,7 +132,7 @@ def _trace(transformer: Any, target: Path) -> None:
         )
 
 
-def _fuse_shared_products(path: Path) -> None:
+def fuse_shared_products(path: Path) -> None:
     """Products of one input by constant matrices, each followed by its constant bias, become one product by
     the matrices side by side, one bias and a split: each layer's query, key and value. The quantised
     weights are the same (a scale per block of one column), and so are the vectors, bit for bit. Measured on
