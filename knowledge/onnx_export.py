@@ -3,7 +3,8 @@ sentence-transformers, which a process that answers never imports.
 
 The graph takes `input_ids`, `attention_mask` and `token_type_ids` and returns `sentence_embedding`: the
 model's mean pooling over the attention mask and its L2 normalisation, the two modules after the transformer
-in its sentence-transformers configuration, are part of the graph.
+in its sentence-transformers configuration, are part of the graph. Before its weights are quantised, the
+graph is rewritten into fewer steps with the same results (knowledge/graph_rewrites.py).
 
 Every weight matrix of the transformer is then stored in 8 bits, in blocks of 32 along its input with a
 scale per block, and multiplied in 8-bit integers (ONNX Runtime's MatMulNBits at accuracy level 4, which
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import torch
 from sentence_transformers import SentenceTransformer
 
@@ -43,6 +45,7 @@ from knowledge.embedding import (
     model_path,
     quiet_transformers,
 )
+from knowledge.graph_rewrites import simplify
 
 OPSET = 17
 BITS, BLOCK = 8, 32
@@ -94,8 +97,7 @@ def export_encoder(folder: Path) -> None:
     raw = folder / "float32.onnx"
     transformer: Any = model[0].auto_model
     _trace(transformer, raw)
-    fuse_shared_products(raw)
-    _quantise(raw, folder / GRAPH_FILE)
+    _quantise(simplify(onnx.load(str(raw))), folder / GRAPH_FILE)
     raw.unlink()
     shutil.copyfile(model_path() / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     _check_agreement(model, folder)
@@ -132,71 +134,9 @@ def _trace(transformer: Any, target: Path) -> None:
         )
 
 
-def fuse_shared_products(path: Path) -> None:
-    """Products of one input by constant matrices, each followed by its constant bias, become one product by
-    the matrices side by side, one bias and a split: each layer's query, key and value. The quantised
-    weights are the same (a scale per block of one column), and so are the vectors, bit for bit. Measured on
-    2 cores with the questions of dev.yaml and dev2.yaml, one at a time: a pass about a tenth shorter (24
-    products instead of 36, each wider, so fewer and larger steps to share between the threads)."""
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(path))
-    graph = model.graph
-    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    replaced: dict[str, list[Any]] = {}
-    for source, members in _shared_products(graph, constants).items():
-        name = f"{members[0][0].name}_shared"
-        weight = np.concatenate([constants[product.input[1]] for product, _, _ in members], axis=1)
-        bias = np.concatenate([constants[bias] for _, _, bias in members])
-        widths = np.array([constants[product.input[1]].shape[1] for product, _, _ in members], np.int64)
-        for suffix, value in (("weight", weight), ("bias", bias), ("widths", widths)):
-            graph.initializer.append(numpy_helper.from_array(value, f"{name}_{suffix}"))
-        outputs = [add.output[0] for _, add, _ in members]
-        replaced.update({node.output[0]: [] for product, add, _ in members for node in (product, add)})
-        replaced[members[0][0].output[0]] = _product_and_split(name, source, outputs)
-    nodes = [new for node in graph.node for new in replaced.get(node.output[0], [node])]
-    used = {name for node in nodes for name in node.input}
-    kept = [tensor for tensor in graph.initializer if tensor.name in used]
-    del graph.node[:], graph.initializer[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(kept)
-    onnx.save(model, str(path))
-
-
-def _shared_products(graph: Any, constants: dict[str, np.ndarray]) -> dict[str, list[tuple[Any, Any, str]]]:
-    """By input, the (product, bias addition, bias name) of each product of that input by a constant
-    matrix whose only use is the addition of a constant bias; only inputs with more than one."""
-    users: dict[str, list[Any]] = {}
-    for node in graph.node:
-        for name in node.input:
-            users.setdefault(name, []).append(node)
-    groups: dict[str, list[tuple[Any, Any, str]]] = {}
-    for product in graph.node:
-        after = users.get(product.output[0], [])
-        if product.op_type != "MatMul" or product.input[1] not in constants or len(after) != 1:
-            continue
-        bias = [name for name in after[0].input if name in constants]
-        if after[0].op_type == "Add" and len(bias) == 1:
-            groups.setdefault(product.input[0], []).append((product, after[0], bias[0]))
-    return {source: members for source, members in groups.items() if len(members) > 1}
-
-
-def _product_and_split(name: str, source: str, outputs: list[str]) -> list[Any]:
-    from onnx import helper
-
-    return [
-        helper.make_node("MatMul", [source, f"{name}_weight"], [f"{name}_product"], name=name),
-        helper.make_node("Add", [f"{name}_product", f"{name}_bias"], [f"{name}_sum"], name=f"{name}_add"),
-        helper.make_node("Split", [f"{name}_sum", f"{name}_widths"], outputs, name=f"{name}_split", axis=-1),
-    ]
-
-
-def _quantise(source: Path, target: Path) -> None:
-    import onnx
-
+def _quantise(graph: onnx.ModelProto, target: Path) -> None:
     quantiser = _quantiser_class()(
-        onnx.load(str(source)),
+        graph,
         bits=BITS,
         block_size=BLOCK,
         is_symmetric=True,

@@ -9,13 +9,11 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
 from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, OnnxEncoder, SentenceTransformerEncoder
 from knowledge.index_files import ENCODER_DIR
-from knowledge.onnx_export import fuse_shared_products
 
 pytestmark = pytest.mark.slow
 MIN_COSINE = 0.999
@@ -69,49 +67,6 @@ def test_long_short_and_empty_input(retriever: Any, torch_encoder: SentenceTrans
     assert float(first @ second) < 0.95
 
 
-def _outputs(path: Path, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, feed), strict=True))
-
-
-def test_products_of_one_input_become_one_product_with_the_same_results(tmp_path: Path) -> None:
-    rng = np.random.default_rng(14)
-    widths = {"q": 4, "k": 5, "v": 6}
-    constants = [
-        numpy_helper.from_array(rng.normal(size=(8, w)).astype(np.float32), f"w_{n}")
-        for n, w in widths.items()
-    ]
-    constants += [
-        numpy_helper.from_array(rng.normal(size=w).astype(np.float32), f"b_{n}") for n, w in widths.items()
-    ]
-    constants.append(numpy_helper.from_array(rng.normal(size=(8, 3)).astype(np.float32), "w_other"))
-    nodes = [helper.make_node("MatMul", ["x", f"w_{n}"], [f"p_{n}"], name=f"product_{n}") for n in widths]
-    nodes += [helper.make_node("Add", [f"b_{n}", f"p_{n}"], [n], name=f"bias_{n}") for n in widths]
-    nodes += [  # a product without a bias of its own, and one of another input: both left as they are
-        helper.make_node("MatMul", ["x", "w_other"], ["unbiased"], name="unbiased"),
-        helper.make_node("MatMul", ["y", "w_q"], ["elsewhere"], name="elsewhere"),
-    ]
-    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, None, 8]) for n in ("x", "y")]
-    outputs = [
-        helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in [*widths, "unbiased", "elsewhere"]
-    ]
-    graph = helper.make_graph(nodes, "products", inputs, outputs, constants)
-    path = tmp_path / "products.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    feed = {n: rng.normal(size=(2, 7, 8)).astype(np.float32) for n in ("x", "y")}
-    before = _outputs(path, feed)
-
-    fuse_shared_products(path)
-
-    fused = onnx.load(str(path)).graph
-    assert sorted(n.op_type for n in fused.node) == ["Add", "MatMul", "MatMul", "MatMul", "Split"]
-    assert "w_q" in {t.name for t in fused.initializer}  # still used by the other input's product
-    assert not {"w_k", "b_q"} & {t.name for t in fused.initializer}
-    after = _outputs(path, feed)
-    assert all(np.allclose(after[name], value, rtol=0, atol=1e-5) for name, value in before.items())
-
-
 def test_each_layers_query_key_and_value_are_one_product(data_dir: Path, retriever: Any) -> None:
     graph = onnx.load(str(data_dir / "index" / ENCODER_DIR / GRAPH_FILE)).graph
     producers = {output: node for node in graph.node for output in node.output}
@@ -122,3 +77,6 @@ def test_each_layers_query_key_and_value_are_one_product(data_dir: Path, retriev
         sizes = {a.name: helper.get_attribute_value(a) for a in product.attribute}
         assert product.op_type == "MatMulNBits" and sizes["N"] == 3 * sizes["K"] == 3 * EMBEDDING_DIM
         assert len(split.output) == 3
+    constants = {tensor.name for tensor in graph.initializer}
+    heads = [node for node in graph.node if node.op_type == "Reshape" and "/attention/" in node.name]
+    assert len(heads) == 24 and all(node.input[1] in constants for node in heads)
