@@ -30,7 +30,7 @@ MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"
 EXPORT_RECIPE = (
     "mean-pooled, normalised, 256 tokens, opset 17, 8-bit weights in blocks of 32, int8 products, "
-    "a layer's query, key and value in one product, constant reshape targets; 4"
+    "a layer's query, key and value in one product, constant reshape targets, a broadcast mask; 5"
 )
 log = logging.getLogger(__name__)
 

@@ -77,8 +77,15 @@ class _PooledEncoder(torch.nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
     ) -> torch.Tensor:
+        # The additive mask that eager attention builds from `attention_mask` (0 where a token is kept, the
+        # lowest float where it is padding), built here once per text, (texts, 1, 1, tokens), and broadcast
+        # over the queries: the model takes a 4-dimensional mask as it is. Traced, its own construction is
+        # about forty steps for the same numbers; without them a question's pass is about 4 % shorter (2
+        # cores, the questions of dev.yaml, dev2.yaml and the probe set), its vector the same bit for bit.
+        keep = attention_mask[:, None, None, :].to(torch.bool)
+        additive = torch.where(keep, 0.0, torch.finfo(torch.float32).min)
         hidden = self.transformer(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            input_ids=input_ids, attention_mask=additive, token_type_ids=token_type_ids
         ).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
