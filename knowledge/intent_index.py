@@ -45,6 +45,10 @@ class IntentIndex:
         order = sorted(range(len(labels)), key=lambda i: labels[i])
         self.labels = [labels[i] for i in order]
         self.vectors = vectors[order] if len(order) else vectors
+        # The examples as columns: a question's products with them read the matrix in order. Measured on 2
+        # cores with the 1,967 examples, when the matrix is not in the cache (as after a forward pass): 0.11
+        # against 0.20 ms with one example per row.
+        self._columns = np.ascontiguousarray(self.vectors.T)
         names = list(dict.fromkeys(self.labels))
         self.names = names
         self._starts = np.array([self.labels.index(n) for n in names], dtype=np.int64)
@@ -64,7 +68,7 @@ class IntentIndex:
         self, queries: Any, texts: Sequence[str] = (), languages: Sequence[str] = ()
     ) -> np.ndarray:
         """Hybrid similarity of each query to each example."""
-        sims: np.ndarray = as_matrix(queries) @ self.vectors.T
+        sims: np.ndarray = as_matrix(queries) @ self._columns
         if self._bm25 is not None and texts:
             for row, text in zip(sims, texts, strict=True):
                 lexical = np.asarray(self._bm25.scores(self.lexical_text(text)), dtype=np.float32)
