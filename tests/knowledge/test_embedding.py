@@ -44,7 +44,7 @@ def test_every_development_question_gets_the_same_vector(
     _check_unit_rows(ours, len(questions))
     _check_unit_rows(theirs, len(questions))
     assert np.sum(ours * theirs, axis=1).min() >= MIN_COSINE
-    assert np.abs(ours - one_by_one).max() < 1e-5  # batching and padding change nothing
+    assert np.abs(ours - one_by_one).max() < 1e-5  # batching changes nothing
 
 
 def test_every_indexed_passage_has_the_vector_sentence_transformers_gives(
