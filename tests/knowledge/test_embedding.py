@@ -9,10 +9,18 @@ from typing import Any
 
 import numpy as np
 import onnx
+import onnxruntime
 import pytest
 from onnx import helper
+from tokenizers import Tokenizer
 
-from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, OnnxEncoder, SentenceTransformerEncoder
+from knowledge.embedding import (
+    EMBEDDING_DIM,
+    GRAPH_FILE,
+    TOKENIZER_FILE,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+)
 from knowledge.index_files import ENCODER_DIR
 
 pytestmark = pytest.mark.slow
@@ -80,3 +88,21 @@ def test_each_layers_query_key_and_value_are_one_product(data_dir: Path, retriev
     constants = {tensor.name for tensor in graph.initializer}
     heads = [node for node in graph.node if node.op_type == "Reshape" and "/attention/" in node.name]
     assert len(heads) == 24 and all(node.input[1] in constants for node in heads)
+
+
+def test_padded_texts_get_the_vectors_they_get_alone(data_dir: Path, retriever: Any) -> None:
+    """ribot passes texts of one length together, but the graph keeps its attention mask for any caller that
+    pads: a padded batch gives each text the vector it gets alone."""
+    texts = ["ok", "Who decides whether a cooperation can proceed?", "Vem ger råd om etiska frågor?"]
+    folder = data_dir / "index" / ENCODER_DIR
+    session = onnxruntime.InferenceSession(str(folder / GRAPH_FILE), providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    tokenizer.no_padding()
+    tokens = [tokenizer.encode(text).ids for text in texts]
+    width = max(len(ids) for ids in tokens)
+    padded = np.array([ids + [0] * (width - len(ids)) for ids in tokens], dtype=np.int64)
+    mask = np.array([[1] * len(ids) + [0] * (width - len(ids)) for ids in tokens], dtype=np.int64)
+    feed = {"input_ids": padded, "attention_mask": mask, "token_type_ids": np.zeros_like(padded)}
+    (together,) = session.run(["sentence_embedding"], feed)
+    alone = retriever.encoder.encode(texts)
+    assert np.abs(together - alone).max() < 1e-5
