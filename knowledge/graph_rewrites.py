@@ -18,14 +18,14 @@ Members = list[tuple[Any, Any, str]]  # (product, bias addition, name of the bia
 
 
 def simplify(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model with both rewrites applied and the steps they leave unused removed."""
-    fuse_shared_products(model)
-    constant_reshape_targets(model)
-    prune(model.graph)
+    """The model with both rewrites applied and the steps and constants they leave unused removed."""
+    _fuse_shared_products(model)
+    _constant_reshape_targets(model)
+    _prune(model.graph)
     return model
 
 
-def fuse_shared_products(model: onnx.ModelProto) -> None:
+def _fuse_shared_products(model: onnx.ModelProto) -> None:
     """Products of one input by constant matrices, each followed by its constant bias, become one product by
     the matrices side by side, one bias and a split: each layer's query, key and value. Quantised in blocks
     of one column, the weights are the same, and so are the vectors, bit for bit; 24 products instead of
@@ -43,7 +43,9 @@ def fuse_shared_products(model: onnx.ModelProto) -> None:
         outputs = [add.output[0] for _, add, _ in members]
         replaced.update({node.output[0]: [] for product, add, _ in members for node in (product, add)})
         replaced[members[0][0].output[0]] = _product_and_split(name, source, outputs)
-    _replace_nodes(graph, [new for node in graph.node for new in replaced.get(node.output[0], [node])])
+    nodes = [new for node in graph.node for new in replaced.get(node.output[0], [node])]
+    del graph.node[:]
+    graph.node.extend(nodes)
 
 
 def _shared_products(graph: Any, constants: dict[str, np.ndarray]) -> dict[str, Members]:
@@ -72,7 +74,7 @@ def _product_and_split(name: str, source: str, outputs: list[str]) -> list[Any]:
     ]
 
 
-def constant_reshape_targets(model: onnx.ModelProto) -> None:
+def _constant_reshape_targets(model: onnx.ModelProto) -> None:
     """A reshape whose every output dimension is a number or the input's own dimension at the same place
     (the attention's split into heads and back) takes a constant target, 0 standing for "as in the
     input", instead of one computed at every pass from the input's shape (five steps each)."""
@@ -108,8 +110,8 @@ def _constant_target(source: list[Any] | None, result: list[Any] | None) -> list
     return target
 
 
-def prune(graph: Any) -> None:
-    """Removes the steps whose results nothing uses, and the constants no step uses."""
+def _prune(graph: Any) -> None:
+    """Removes the steps whose results nothing uses, then the constants no step uses."""
     outputs = {value.name for value in graph.output}
     nodes = list(graph.node)
     while True:
@@ -118,11 +120,6 @@ def prune(graph: Any) -> None:
         if len(kept) == len(nodes):
             break
         nodes = kept
-    _replace_nodes(graph, nodes)
-
-
-def _replace_nodes(graph: Any, nodes: list[Any]) -> None:
-    used = {name for node in nodes for name in node.input}
     constants = [tensor for tensor in graph.initializer if tensor.name in used]
     del graph.node[:], graph.initializer[:]
     graph.node.extend(nodes)

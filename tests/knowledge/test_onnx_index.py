@@ -175,8 +175,13 @@ def test_graph_of_an_older_export_recipe_is_exported_again(index_copy: Path) -> 
     current = manifest["model"]
     graph = index_dir / ENCODER_DIR / GRAPH_FILE
     graph.write_bytes(b"a graph the older recipe made")
-    manifest.update(recipe="an older recipe", model="the digest the older recipe gave")
-    manifest.update({GRAPH_FILE: file_digest(graph)})
+    manifest.update(
+        {
+            "recipe": "an older recipe",
+            "model": "the digest the older recipe gave",
+            GRAPH_FILE: file_digest(graph),
+        }
+    )
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     assert prepare_encoder(index_dir).model == current
     assert graph.stat().st_size > 10_000_000
