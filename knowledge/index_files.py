@@ -23,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, TOKENIZER_FILE, model_path
+from knowledge.embedding import EMBEDDING_DIM, ENCODER_FILES, model_path
 
 ENCODER_DIR = "encoder"
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"
 EXPORT_RECIPE = (
     "mean-pooled, normalised, 256 tokens, opset 17, 8-bit weights in blocks of 32, int8 products, "
-    "a layer's query, key and value in one product, constant reshape targets, a broadcast mask; 5"
+    "a layer's query, key and value in one product, constant reshape targets, a broadcast mask, "
+    "the word embeddings in a file of their own; 6"
 )
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _verified(folder: Path, manifest: dict[str, Any] | None, model: str) -> bool
     if not manifest or manifest.get("model") != model:
         return False
     try:
-        return all(file_digest(folder / name) == manifest.get(name) for name in (GRAPH_FILE, TOKENIZER_FILE))
+        return all(file_digest(folder / name) == manifest.get(name) for name in ENCODER_FILES)
     except OSError:
         return False
 
@@ -142,7 +143,7 @@ def prepare_encoder(index_dir: Path) -> EncoderFiles:
         export_encoder(staging)
         folder.mkdir(exist_ok=True)
         (folder / MANIFEST).unlink(missing_ok=True)
-        for name in (GRAPH_FILE, TOKENIZER_FILE):
+        for name in ENCODER_FILES:
             os.replace(staging / name, folder / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -151,7 +152,7 @@ def prepare_encoder(index_dir: Path) -> EncoderFiles:
 
 
 def _write_manifest(folder: Path, model: str, files: dict[str, list[int]]) -> None:
-    manifest: dict[str, Any] = {name: file_digest(folder / name) for name in (GRAPH_FILE, TOKENIZER_FILE)}
+    manifest: dict[str, Any] = {name: file_digest(folder / name) for name in ENCODER_FILES}
     manifest.update(model=model, model_files=files, recipe=EXPORT_RECIPE)
     write_atomically(folder / MANIFEST, json.dumps(manifest, indent=1).encode())
 

@@ -4,7 +4,9 @@ sentence-transformers, which a process that answers never imports.
 The graph takes `input_ids`, `attention_mask` and `token_type_ids` and returns `sentence_embedding`: the
 model's mean pooling over the attention mask and its L2 normalisation, the two modules after the transformer
 in its sentence-transformers configuration, are part of the graph. Before its weights are quantised, the
-graph is rewritten into fewer steps with the same results (knowledge/graph_rewrites.py).
+graph is rewritten into fewer steps with the same results (knowledge/graph_rewrites.py). Its word-embedding
+table, four fifths of its bytes, is kept beside it as ONNX external data, for the encoder to read once and
+share between its sessions (knowledge/embedding.py).
 
 Every weight matrix of the transformer is then stored in 8 bits, in blocks of 32 along its input with a
 scale per block, and multiplied in 8-bit integers (ONNX Runtime's MatMulNBits at accuracy level 4, which
@@ -35,12 +37,15 @@ from typing import Any
 import numpy as np
 import onnx
 import torch
+from onnx.external_data_helper import set_external_data
 from sentence_transformers import SentenceTransformer
 
 from knowledge.embedding import (
     GRAPH_FILE,
     MAX_TOKENS,
     TOKENIZER_FILE,
+    WORDS,
+    WORDS_FILE,
     OnnxEncoder,
     model_path,
     quiet_transformers,
@@ -156,7 +161,15 @@ def _quantise(graph: onnx.ModelProto, target: Path) -> None:
         quantiser.process()
     finally:
         quantiser_log.setLevel(level)
+    tables = [tensor for tensor in quantiser.model.model.graph.initializer if tensor.name == WORDS]
+    if len(tables) != 1:
+        raise ExportError(f"the traced graph has no word-embedding table named {WORDS}")
+    (table,) = tables
+    # ONNX's external data: the table's bytes alone in a file beside the graph, which the graph names
+    (target.parent / WORDS_FILE).unlink(missing_ok=True)  # saving appends to the file
+    set_external_data(table, location=WORDS_FILE)
     quantiser.model.save_model_to_file(str(target), use_external_data_format=False)
+    (target.parent / WORDS_FILE).chmod(target.stat().st_mode & 0o777)  # ONNX writes it for its owner only
 
 
 def _quantiser_class() -> Any:

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from pydantic import ValidationError
 from bot.answering import Answerer
 from bot.settings import Settings
 from knowledge.corpus import SOURCES_DIR
-from knowledge.embedding import EMBEDDING_DIM, GRAPH_FILE, SentenceTransformerEncoder
+from knowledge.embedding import (
+    EMBEDDING_DIM,
+    GRAPH_FILE,
+    IDLE_S,
+    WORDS_FILE,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+)
 from knowledge.index import open_encoder, open_retriever, open_unit_vectors
 from knowledge.index_files import (
     ENCODER_DIR,
@@ -141,16 +149,26 @@ def test_a_changed_source_is_embedded_on_open_without_torch(index_copy: Path, tm
     assert not any(key.startswith("travel-policy") for key in reopened.passages)
 
 
-def test_damaged_graph_is_exported_again_and_vectors_are_kept(index_copy: Path) -> None:
+@pytest.mark.parametrize("name", [GRAPH_FILE, WORDS_FILE])
+def test_damaged_graph_is_exported_again_and_vectors_are_kept(index_copy: Path, name: str) -> None:
     settings = Settings(ribot_data_dir=index_copy)
-    graph = settings.index_dir / ENCODER_DIR / GRAPH_FILE
+    damaged = settings.index_dir / ENCODER_DIR / name
+    size = damaged.stat().st_size
     vectors = settings.index_dir / f"{PASSAGE_VECTORS}.npy"
     kept = vectors.stat().st_mtime_ns
-    graph.write_bytes(graph.read_bytes()[:1000])
+    damaged.write_bytes(damaged.read_bytes()[:1000])
     answer = Answerer(open_retriever(settings)).ask("What does the scientific ombudsman do?")
     assert answer.grounded and answer.citations[0].section == "4.2"
-    assert graph.stat().st_size > 10_000_000
+    assert damaged.stat().st_size == size
     assert vectors.stat().st_mtime_ns == kept  # the vectors belong to the model, which did not change
+
+
+def test_a_word_table_of_the_wrong_size_is_refused_by_name(index_copy: Path) -> None:
+    folder = index_copy / "index" / ENCODER_DIR
+    words = folder / WORDS_FILE
+    words.write_bytes(words.read_bytes()[: EMBEDDING_DIM * 4 * 10])
+    with pytest.raises(ValueError, match=f"{WORDS_FILE} holds 3840 numbers, not 30522 rows of 384"):
+        OnnxEncoder(folder)
 
 
 def test_reinstalled_model_with_the_same_content_keeps_the_graph(index_copy: Path) -> None:
@@ -278,11 +296,32 @@ def _gist(answer: Any) -> tuple[bool, str, str]:
 def test_embedding_threads_wait_awake_as_long_as_the_setting_says(
     data_dir: Path, spin_us: int, allowed: str
 ) -> None:
-    settings = Settings(ribot_data_dir=data_dir, encoder_spin_us=spin_us)
+    settings = Settings(ribot_data_dir=data_dir, encoder_spin_us=spin_us, encoder_threads=2)
     encoder = open_encoder(prepare_encoder(settings.index_dir), settings)
-    options = encoder._session.get_session_options()
-    assert options.get_session_config_entry("session.intra_op.allow_spinning") == allowed
-    assert options.get_session_config_entry("session.intra_op.spin_duration_us") == str(spin_us)
+    pooled, alone = (session.get_session_options() for session in encoder.sessions)
+    assert pooled.intra_op_num_threads == 2
+    assert pooled.get_session_config_entry("session.intra_op.allow_spinning") == allowed
+    assert pooled.get_session_config_entry("session.intra_op.spin_duration_us") == str(spin_us)
+    assert alone.intra_op_num_threads == 1  # for passes after a pause: it never waits awake
+    assert alone.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert encoder.encode(["Who decides?"]).shape == (1, EMBEDDING_DIM)
     with pytest.raises(ValidationError, match="encoder_spin_us"):
         Settings(encoder_spin_us=-1)
+
+
+def test_passes_after_a_pause_are_weighed_on_both_sessions_which_give_the_same_vectors(
+    data_dir: Path,
+) -> None:
+    """Passes that follow one another run on the threads that wait awake; passes after a pause try both
+    sessions before choosing, and every session gives every text the same vector, bit for bit."""
+    encoder = OnnxEncoder(data_dir / "index" / ENCODER_DIR, threads=2)
+    texts = ["Who decides whether a cooperation can proceed?", "ok", "Vem ger råd om etiska frågor?"]
+    expected = encoder.encode(texts)  # its first pass, after a pause, goes to the first session
+    seen = [encoder.encode(texts)]  # back to back: the first session, and no cost weighed
+    weighed = [len(costs) for costs in encoder._after_idle._costs]
+    for _ in range(5):  # three passes on each session, the first three on the first
+        time.sleep(2 * IDLE_S)
+        seen.append(encoder.encode(texts))
+    assert weighed == [1, 0]
+    assert [len(costs) for costs in encoder._after_idle._costs] == [3, 3]
+    assert all(np.array_equal(vectors, expected) for vectors in seen)
