@@ -8,7 +8,9 @@
   keep a core busy for several milliseconds after every call (measured here: the bare ONNX embedding took
   2.6 ms after itself and 4.2 ms right after a sentence-transformers call). One at a time, each system over
   every question before the next starts, the systems taking turns in a random order each round: as a server
-  answers one question after another;
+  answers one question after another. And apart, one at a time with a pause of PAUSE_S before every
+  question, once over the questions: as a chat assistant gets them, people's questions seconds apart, with
+  the cores idle in between (from pauses of about 10 ms on, longer ones measured the same here);
 - cold start of `ribot ask` (process start to first answer, index built) next to the time it takes merely
   to import torch and sentence-transformers, in alternation;
 - peak RSS of a `ribot ask` process and of `ribot serve` once ready and warm; batch throughput; ingestion.
@@ -43,6 +45,7 @@ EVAL = REPO.parent / "shared" / "eval"
 PROBE = REPO / "tests" / "data" / "probe.yaml"
 RIBOT = REPO / ".venv" / "bin" / "ribot"
 COLD_QUESTION = "Who decides whether a cooperation can proceed?"
+PAUSE_S = 0.1
 
 
 def questions() -> list[str]:
@@ -89,10 +92,12 @@ def tutorial_retrieval(client: Any) -> Callable[[str], Any]:
 Runs = dict[str, Callable[[str], Any]]
 
 
-def warm(
-    qs: list[str], rounds: int, data: Path
-) -> tuple[dict[str, list[float]], dict[str, list[float]], float]:
-    """Latencies (ms) per run name taken question by question and taken in turn, and the batch throughput."""
+Latencies = dict[str, list[float]]
+
+
+def warm(qs: list[str], rounds: int, data: Path) -> tuple[Latencies, Latencies, Latencies, float]:
+    """Latencies (ms) per run name taken question by question, in turn and apart, and the batch
+    throughput."""
     from sentence_transformers import SentenceTransformer
 
     from bot.answering import Answerer
@@ -115,9 +120,10 @@ def warm(
     shuffler = random.Random(14)
     by_question = question_by_question(runs, qs, rounds, shuffler)
     in_turn = one_at_a_time(runs, qs, rounds, shuffler)
+    spaced = apart(runs, qs, shuffler)
     start = time.perf_counter()
     answerer.ask_many(qs)
-    return by_question, in_turn, len(qs) / (time.perf_counter() - start)
+    return by_question, in_turn, spaced, len(qs) / (time.perf_counter() - start)
 
 
 def _timed(run: Callable[[str], Any], question: str) -> float:
@@ -126,14 +132,12 @@ def _timed(run: Callable[[str], Any], question: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def question_by_question(
-    runs: Runs, qs: list[str], rounds: int, shuffler: random.Random
-) -> dict[str, list[float]]:
+def question_by_question(runs: Runs, qs: list[str], rounds: int, shuffler: random.Random) -> Latencies:
     """Every run on a question, in a fresh order for every question, so that load from other processes falls
     on all alike. A run may follow any other, and what ran just before costs the next one: torch's idle
     threads keep a core busy for a while after each call, and each model's weights must come back into the
     cache."""
-    latencies: dict[str, list[float]] = {name: [] for name in runs}
+    latencies: Latencies = {name: [] for name in runs}
     names = list(runs)
     for _ in range(rounds):
         for q in qs:
@@ -143,15 +147,25 @@ def question_by_question(
     return latencies
 
 
-def one_at_a_time(runs: Runs, qs: list[str], rounds: int, shuffler: random.Random) -> dict[str, list[float]]:
+def one_at_a_time(runs: Runs, qs: list[str], rounds: int, shuffler: random.Random) -> Latencies:
     """Each run on every question before the next run starts, as a server answers one question after
     another; the runs take turns in a fresh order every round."""
-    latencies: dict[str, list[float]] = {name: [] for name in runs}
+    latencies: Latencies = {name: [] for name in runs}
     names = list(runs)
     for _ in range(rounds):
         shuffler.shuffle(names)
         for name in names:
             latencies[name] += [_timed(runs[name], q) for q in qs]
+    return latencies
+
+
+def apart(runs: Runs, qs: list[str], shuffler: random.Random) -> Latencies:
+    """Each run on every question with a pause before each, the runs in a random order."""
+    latencies: Latencies = {name: [] for name in runs}
+    for name in shuffler.sample(list(runs), len(runs)):
+        for q in qs:
+            time.sleep(PAUSE_S)
+            latencies[name].append(_timed(runs[name], q))
     return latencies
 
 
@@ -219,18 +233,21 @@ def main() -> None:
         asks, imports = cold(env, args.cold)
         serve_ready, serve_peak, serve_now = serve_rss(env, qs)
         os.environ.update(env)
-        by_question, in_turn, batch = warm(qs, args.rounds, data)
+        by_question, in_turn, spaced, batch = warm(qs, args.rounds, data)
     print(
         f"questions            {len(qs)} (dev, dev2, probe) x {args.rounds} rounds, {os.cpu_count()} CPUs, "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     report_warm("warm latency per question, question by question (runs interleaved)", by_question)
     report_warm("warm latency per question, one run at a time (each over all questions in turn)", in_turn)
+    report_warm(
+        f"warm latency per question, apart (a pause of {PAUSE_S * 1000:.0f} ms before each, once)", spaced
+    )
     print(f"batch throughput     {batch:.0f} answers/s (one ask_many over {len(qs)} questions)")
     report(asks, imports, (serve_ready, serve_peak, serve_now), (ingest_s, ingest_mb))
 
 
-def report_warm(title: str, latencies: dict[str, list[float]]) -> None:
+def report_warm(title: str, latencies: Latencies) -> None:
     p50 = {name: statistics.median(values) for name, values in latencies.items()}
     print(title)
     for name, values in latencies.items():
